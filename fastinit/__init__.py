@@ -1,0 +1,1 @@
+"""fastinit: neural-network weight initializers for very large arrays."""

@@ -1,0 +1,77 @@
+"""The RNG core: splitmix64, xoroshiro128+, and the fixed map from (seed, element) to a stream.
+
+This file is the reproducibility promise (README, "Reproducibility"); changing anything here
+changes every user's numbers and needs a major version bump.
+
+Stream layout. The flat C-order index space of a tensor is cut into blocks of ``BLOCK``
+elements. Each block has ``LANES`` interleaved lanes; element ``i`` belongs to block
+``i // BLOCK``, lane ``i % LANES``, at position ``(i % BLOCK) // LANES`` of that lane. Each
+(block, lane) pair is one stream, numbered ``n = block * LANES + lane``, with its own
+xoroshiro128+ state: the splitmix64 generator started at ``seed64 ^ mix64(n)`` gives ``s0``
+then ``s1``. Complex tensors use the index space of their real view (real, imag, real, ...).
+
+How a stream's outputs become values is each distribution's business (see its module), but
+all share one rule: a 32-bit float (float16, float32, complex64) value pair at lane positions
+``2k, 2k+1`` comes from the stream's ``k``-th output; for 64-bit floats, from outputs ``2k`` and
+``2k+1``.
+"""
+import numpy as np
+from numba import njit
+
+BLOCK = 4096  #: elements per block: the unit of parallel work and of addressability
+LANES = 16  #: interleaved streams per block: the SIMD width the CPU loop and a GPU warp use
+PAIRS = BLOCK // (2 * LANES)  #: value pairs each lane writes per block
+
+_U = np.uint64
+_GAMMA = _U(0x9E3779B97F4A7C15)
+_M1 = _U(0xBF58476D1CE4E5B9)
+_M2 = _U(0x94D049BB133111EB)
+_A, _B, _C = _U(55), _U(14), _U(36)  # xoroshiro128+ (Vigna 2016), as numba.cuda.random uses
+_64 = _U(64)
+
+
+@njit(inline="always")
+def mix64(z):
+    """splitmix64's output function (Stafford's variant 13): a bijection of uint64."""
+    z = (z ^ (z >> _U(30))) * _M1
+    z = (z ^ (z >> _U(27))) * _M2
+    return z ^ (z >> _U(31))
+
+
+@njit(inline="always")
+def splitmix64(x):
+    """One step of splitmix64 from state ``x``: returns (new state, output)."""
+    x = x + _GAMMA
+    return x, mix64(x)
+
+
+@njit(inline="always")
+def rotl(x, k):
+    return (x << k) | (x >> (_64 - k))
+
+
+@njit(inline="always")
+def xoroshiro128p(s0, s1):
+    """One step of xoroshiro128+: returns (output, new s0, new s1)."""
+    result = s0 + s1
+    s1 = s1 ^ s0
+    return result, rotl(s0, _A) ^ s1 ^ (s1 << _B), rotl(s1, _C)
+
+
+@njit(inline="always")
+def stream_state(seed, stream):
+    """The xoroshiro128+ state (s0, s1) of stream number ``stream`` for ``seed`` (both uint64)."""
+    x = seed ^ mix64(stream)
+    x, s0 = splitmix64(x)
+    x, s1 = splitmix64(x)
+    return s0, s1
+
+
+@njit(inline="always")
+def seed_lanes(seed, block, s0, s1):
+    """Write the states of the ``LANES`` streams of ``block`` into ``s0[:LANES]``, ``s1[:LANES]``."""
+    base = _U(block) * _U(LANES)
+    for lane in range(LANES):
+        a, b = stream_state(seed, base + _U(lane))
+        s0[lane] = a
+        s1[lane] = b
