@@ -56,7 +56,7 @@ def put(dst, i, v):
     """``dst[i] = v`` in ``dst``'s format: float16 outputs arrive as uint16 views (IEEE bits)."""
 
 
-@overload(put, inline="always")
+@overload(put)
 def _put(dst, i, v):
     if dst.dtype == types.uint16:
         def impl(dst, i, v):
@@ -65,13 +65,3 @@ def _put(dst, i, v):
         def impl(dst, i, v):
             dst[i] = v
     return impl
-
-
-def is_f64(dst):
-    """True when ``dst`` holds float64 values: the kernels then do their math in float64."""
-
-
-@overload(is_f64, inline="always")
-def _is_f64(dst):
-    r = dst.dtype == types.float64
-    return lambda dst: r

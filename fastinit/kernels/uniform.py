@@ -23,7 +23,7 @@ def uniform_pair(s0, s1, low, scale, vmin, vmax, dst):
     """One lane's next value pair and its new state: (v0, v1, s0, s1)."""
 
 
-@overload(uniform_pair, inline="always")
+@overload(uniform_pair)
 def _uniform_pair(s0, s1, low, scale, vmin, vmax, dst):
     if dst.dtype.bitwidth == 64:
         def impl(s0, s1, low, scale, vmin, vmax, dst):
