@@ -1,0 +1,115 @@
+"""Sparse fill (torch.nn.init.sparse_ semantics): in a (rows, cols) tensor every column has
+exactly ``nz`` zeros at random rows; the other elements are N(0, std).
+
+The values are those of the normal fill for the same seed. Element (r, c) is zero when
+``perm_c(r) < nz``, ``perm_c`` a keyed bijection of [0, rows): a 4-round Feistel network on
+Z_DL x Z_DR (DR = 2**h, DL = ceil(rows / DR), rounds adding modulo each side) with
+cycle-walking onto [0, rows). Being a bijection, it puts exactly ``nz`` zeros in each column;
+being O(1) per element, any block of rows is generated alone. Column c's 64-bit key is
+``mix64(skey ^ (c * GAMMA))`` and round j uses its 16-bit slice j as key.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .blocks import finish, plan, target, task_blocks
+from .normal import normal_block
+from .rng import BLOCK, LANES, mix64, seed_lanes
+
+_U = np.uint64
+_GAMMA = _U(0x9E3779B97F4A7C15)
+_M32 = _U(0xFFFFFFFF)
+_C1 = _U(0x85EBCA6B)
+_C2 = _U(0xC2B2AE35)
+SPARSE_TAG = 0x5350415253453031  # "SPARSE01": separates mask keys from value streams
+
+
+@njit(inline="always")
+def column_key(skey, c):
+    return mix64(skey ^ (_U(c) * _GAMMA))
+
+
+@njit(inline="always")
+def _round(v, key, j):
+    """A 32-bit round function (murmur3's fmix32 of v ^ key slice j)."""
+    h = (v ^ ((key >> _U(16 * j)) & _U(0xFFFF))) & _M32
+    h = ((h ^ (h >> _U(16))) * _C1) & _M32
+    h = ((h ^ (h >> _U(13))) * _C2) & _M32
+    return h ^ (h >> _U(16))
+
+
+@njit(inline="always")
+def feistel(y, key, h, dl):
+    """One pass of the keyed bijection of [0, dl * 2**h)."""
+    mask = (_U(1) << h) - _U(1)
+    left = y >> h
+    right = y & mask
+    for j in range(2):
+        t = (_round(right, key, 2 * j) * dl) >> _U(32)  # in [0, dl)
+        left = left + t
+        left = left - dl if left >= dl else left
+        right = (right + _round(left, key, 2 * j + 1)) & mask
+    return (left << h) | right
+
+
+@njit(inline="always")
+def permute(r, key, rows, h, dl):
+    """perm_c(r): the Feistel pass, cycle-walked until it lands in [0, rows)."""
+    y = feistel(r, key, h, dl)
+    while y >= rows:
+        y = feistel(y, key, h, dl)
+    return y
+
+
+@njit(inline="always")
+def mask_block(dst, off, first, cols, rows, nz, skey, h, dl, ybuf):
+    """Zero the elements of the block starting at flat index ``first`` (held at dst[off:])."""
+    r = _U(first // cols)
+    c = first % cols
+    j = 0
+    while j < BLOCK:
+        seg = min(BLOCK - j, cols - c)
+        for q in range(seg):  # vectorizes: one Feistel pass per column
+            ybuf[q] = feistel(r, column_key(skey, c + q), h, dl)
+        for q in range(seg):
+            y = ybuf[q]
+            if y >= rows:  # rare (probability < 1/dl): finish the cycle walk
+                y = permute(y, column_key(skey, c + q), rows, h, dl)
+            if y < nz:
+                dst[off + j + q] = 0
+        j += seg
+        r += _U(1)
+        c = 0
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
+    """Fill the flat ``out`` with elements [start, start + out.size) of a sparse (rows, cols)
+    tensor: the normal fill N(0, std) for ``seed``, then ``nz`` zeros per column.
+    ``h`` and ``dl`` size the Feistel domain (``sparse_domain``)."""
+    b0, nb, nt = plan(start, out.size)
+    skey = mix64(seed ^ _U(SPARSE_TAG))
+    urows = _U(rows)
+    unz = _U(nz)
+    uh = _U(h)
+    udl = _U(dl)
+    for t in prange(nt):
+        s0 = np.empty(LANES, np.uint64)
+        s1 = np.empty(LANES, np.uint64)
+        means = np.zeros(LANES)
+        tmp = np.empty(BLOCK, out.dtype)
+        ybuf = np.empty(BLOCK, np.uint64)
+        lo, hi = task_blocks(t, nt, nb)
+        for b in range(b0 + lo, b0 + hi):
+            dst, off = target(out, tmp, start, b)
+            seed_lanes(seed, b, s0, s1)
+            normal_block(dst, off, s0, s1, means, std)
+            mask_block(dst, off, b * BLOCK, cols, urows, unz, skey, uh, udl, ybuf)
+            finish(out, tmp, start, b)
+
+
+def sparse_domain(rows):
+    """(h, dl): the Feistel domain Z_dl x Z_(2**h) that covers [0, rows) with dl * 2**h < 2 rows
+    and dl * 2**h - rows < 2**h, so cycle-walking is rare."""
+    k = max(int(rows - 1).bit_length(), 1)
+    h = k // 2
+    return h, -(-rows // (1 << h))
