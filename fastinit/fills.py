@@ -1,0 +1,424 @@
+"""The basic fills: uniform, normal, truncated normal, sparse and constant tensors.
+
+Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None, **params)``:
+
+- ``shape``: ints, or one tuple; may be left out when ``out`` is given (then ``out.shape``).
+- ``dtype``: float16, float32 (the default, or ``out``'s dtype) or float64; uniform, normal and
+  the constants also take complex64 and complex128.
+- ``seed``: an int, a ``numpy.random.Generator`` or ``None`` (see :func:`fastinit.seed`). The
+  values depend only on the seed, the shape, the dtype and the parameters: never on the number
+  of threads, and the same on every machine (README, "Reproducibility").
+- ``out``: a writable C-contiguous numpy array of the right shape and dtype to fill in place.
+- ``rows``: ``slice(a, b)`` returns only leading-axis rows ``a:b`` of the tensor the full call
+  makes, bit-identical to them, in time proportional to their size (sharded initialization).
+
+Float16 values are the float32 values rounded to nearest; complex values have real and
+imaginary parts drawn as interleaved reals (the tensor's real view).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _checks as ck
+from ._seeding import SeedLike, seed64
+from .kernels.normal import fill_normal
+from .kernels.rng import LANES
+from .kernels.sparse import fill_sparse, sparse_domain
+from .kernels.truncnorm import EXPONENTIAL, NORMAL, POSITIONS, UNIFORM, fill_truncnorm
+from .kernels.uniform import fill_uniform
+
+__all__ = ["uniform", "normal", "truncated_normal", "sparse", "constant", "zeros", "ones"]
+
+#: the largest |z| the normal kernels produce (float32 path 7.54, float64 path 8.57)
+Z_MAX = 8.6
+
+
+class _Target:
+    """A checked call: the shape of the rows asked for, the dtype, the output and where its
+    first element stands in the flat tensor."""
+
+    def __init__(self, shape: tuple, dtype: Any, out: Any, rows: Any, allowed, *, ndim: int | None = None):
+        full = ck.shape_from(shape, out)
+        if ndim is not None and len(full) != ndim:
+            raise ValueError(f"shape: expected {ndim} dimensions, got {full!r}")
+        self.full = full
+        self.dtype = ck.dtype_from(dtype, out, allowed)
+        if full:
+            first, stop = ck.row_range(rows, full[0])
+            self.shape = (stop - first,) + full[1:]
+        else:
+            if rows is not None:
+                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
+            first, self.shape = 0, ()
+        self.start = first * math.prod(full[1:])
+        self.out = None if out is None else ck.check_out(out, self.shape, self.dtype)
+
+    def array(self) -> np.ndarray:
+        return self.out if self.out is not None else np.empty(self.shape, self.dtype)
+
+    def kernel_view(self, arr: np.ndarray) -> tuple[np.ndarray, int]:
+        """The flat real view the kernels write (float16 as its uint16 bits) and its start."""
+        flat = arr.reshape(-1)
+        if flat.dtype.kind == "c":
+            return flat.view(flat.real.dtype), 2 * self.start
+        if flat.dtype == np.float16:
+            return flat.view(np.uint16), self.start
+        return flat, self.start
+
+
+def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> tuple[float, float]:
+    """(smallest, largest) value of ``dtype`` in [lo, hi] (``closed``) or [lo, hi); ``ValueError``
+    when there is none."""
+    t = np.dtype(dtype).type
+    big = t(np.finfo(dtype).max)
+    with np.errstate(over="ignore"):
+        vmin = -big if lo == -math.inf else t(lo)
+        if float(vmin) < lo:
+            vmin = np.nextafter(vmin, t(math.inf))
+        vmax = big if hi == math.inf else t(hi)
+        while float(vmax) > hi or (not closed and float(vmax) >= hi):
+            vmax = np.nextafter(vmax, t(-math.inf))
+    if not float(vmin) <= float(vmax):
+        side = "]" if closed else ")"
+        raise ValueError(f"no {np.dtype(dtype).name} value lies in [{lo!r}, {hi!r}{side}")
+    return float(vmin), float(vmax)
+
+
+def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None, seed: SeedLike = None,
+            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""A tensor of values drawn from the uniform distribution on :math:`[low, high)`.
+
+    .. math::
+        v = low + (high - low)\, u, \qquad u = k / 2^{24} \text{ (32-bit floats) or } k / 2^{53}
+        \text{ (float64)}
+
+    computed in float64 with one rounding (``fma``), then rounded to the output dtype and kept
+    below ``high``: the largest value is the largest value of the dtype that is smaller than
+    ``high``, so ``high`` never appears, in any dtype. Complex dtypes draw real and imaginary
+    parts independently on :math:`[low, high)`, as ``torch.Tensor.uniform_`` does.
+
+    Same as ``torch.nn.init.uniform_(w, a=low, b=high)``, ``numpy.random.Generator.uniform`` and
+    WeightInitializers.jl's ``rand32`` (``low=0, high=1``).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape``.
+    low, high : float
+        Finite bounds, ``low < high``.
+    dtype : dtype, optional
+        float16, float32 (default), float64, complex64 or complex128.
+    seed : int, numpy.random.Generator or None
+        See :func:`fastinit.seed`.
+    out : numpy.ndarray, optional
+        Filled in place and returned.
+    rows : slice, optional
+        Only these leading-axis rows of the full tensor.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> w = fastinit.uniform(256, 128, low=-0.1, high=0.1, seed=0)
+    """
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    low = ck.real("low", low)
+    high = ck.real("high", high)
+    if not low < high:
+        raise ValueError(f"low, high: need low < high, got low={low!r}, high={high!r}")
+    part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
+    ck.fits("low", low, part)
+    ck.fits("high", high, part)
+    if not math.isfinite(high - low):
+        raise ValueError(f"low, high: high - low overflows float64 (low={low!r}, high={high!r})")
+    vmin, vmax = _values_between(low, high, part, closed=False)
+    s = seed64(seed)
+    arr = t.array()
+    if arr.size:
+        flat, start = t.kernel_view(arr)
+        fill_uniform(flat, s, start, low, high - low, vmin, vmax)
+    return arr
+
+
+def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
+           out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""A tensor of values drawn from the normal distribution :math:`\mathcal{N}(mean, std^2)`.
+
+    .. math::
+        v = mean + std \cdot z, \qquad z \sim \mathcal{N}(0, 1)
+
+    ``z`` comes from the Box-Muller transform on polynomial log and sincos that round the same
+    everywhere (``fastinit.kernels.normal``): for 32-bit floats :math:`|z| \le 7.54`, for float64
+    :math:`|z| \le 8.57`, tails cut where their probability is below :math:`10^{-13}`. Every value
+    is finite. Complex dtypes have independent real and imaginary parts, each
+    :math:`\mathcal{N}(\operatorname{Re} mean, std^2/2)` and :math:`\mathcal{N}(\operatorname{Im}
+    mean, std^2/2)`, so :math:`E|v - mean|^2 = std^2` as in ``torch.randn`` for complex dtypes.
+
+    Same as ``torch.nn.init.normal_(w, mean, std)`` and WeightInitializers.jl's ``randn32``
+    (``mean=0, std=1``).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape``.
+    mean : float (complex for complex dtypes)
+        Finite.
+    std : float
+        Finite, ``>= 0`` (``0`` gives ``mean`` everywhere).
+    dtype, seed, out, rows
+        As for :func:`uniform`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> w = fastinit.normal(4096, 4096, std=0.02, seed=0)
+    """
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    if t.dtype.kind == "c" and isinstance(mean, (complex, np.complexfloating)):
+        means = (ck.real("mean", mean.real), ck.real("mean", mean.imag))
+    elif t.dtype.kind == "c":
+        means = (ck.real("mean", mean), 0.0)
+    else:
+        means = (ck.real("mean", mean),) * 2
+    std = ck.std_value(std)
+    if t.dtype.kind == "c":
+        std /= math.sqrt(2.0)
+    part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
+    for m in means:
+        ck.fits("std", abs(m) + Z_MAX * std, part)
+    s = seed64(seed)
+    arr = t.array()
+    if arr.size:
+        flat, start = t.kernel_view(arr)
+        lane_means = np.array([means[lane % 2] for lane in range(LANES)], np.float64)
+        fill_normal(flat, s, start, lane_means, std)
+    return arr
+
+
+# --- truncated normal: the proposal with the best expected acceptance (Robert 1995) -------------
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _log_q(x: float) -> float:
+    """log P(Z > x) for a standard normal Z, accurate far into the tail."""
+    if x < 25.0:
+        q = 0.5 * math.erfc(x / math.sqrt(2.0))
+        return math.log(q) if q > 0 else -math.inf
+    return -0.5 * x * x - math.log(x) - _LOG_SQRT_2PI + math.log1p(-1 / x**2 + 3 / x**4)
+
+
+def _log_mass(a: float, b: float) -> float:
+    """log P(a <= Z <= b) for a standard normal Z."""
+    if a >= 0 or b <= 0:
+        a, b = (a, b) if a >= 0 else (-b, -a)
+        la, lb = _log_q(a), _log_q(b)
+        diff = lb - la
+        if diff < 0:
+            return la + math.log1p(-math.exp(diff))
+        # so narrow that the tails cannot tell a from b: density times width
+        return -0.5 * a * a - _LOG_SQRT_2PI + math.log(b - a)
+    mass = 0.5 * (math.erf(b / math.sqrt(2.0)) - math.erf(a / math.sqrt(2.0)))
+    if mass > 1e-3:
+        return math.log(mass)
+    return -0.5 * max(a * a, b * b) - _LOG_SQRT_2PI + math.log(b - a)
+
+
+def truncnorm_plan(mean: float, std: float, lo: float, hi: float) -> tuple[int, np.ndarray, float]:
+    """(kernel kind, parameters p, acceptance) for N(mean, std) on [lo, hi].
+
+    The standardized interval is [a, b] = [(lo - mean)/std, (hi - mean)/std]. Three exact
+    proposals, each followed by an accept/reject step (Robert 1995), are compared by their
+    acceptance probability and the best taken:
+
+    - normal: z ~ N(0, 1), accepted when a <= z <= b; acceptance P(a <= Z <= b);
+    - uniform: z uniform on [a, b], accepted with probability exp((m^2 - z^2)/2), m the point of
+      [a, b] nearest 0; acceptance P(a <= Z <= b) sqrt(2 pi) exp(m^2/2) / (b - a);
+    - exponential (one-sided intervals, mirrored when below 0): z = a + E/lam, E ~ Exp(1),
+      lam = (a + sqrt(a^2 + 4))/2, accepted when z <= b, with probability exp(-(z - lam)^2/2);
+      acceptance P(a <= Z <= b) sqrt(2 pi) lam exp(lam a - lam^2/2).
+    """
+    a = (lo - mean) / std
+    b = (hi - mean) / std
+    sign = 1.0
+    m = 0.0 if a <= 0 <= b else min(abs(a), abs(b))
+    log_mass = _log_mass(a, b)
+    options = [(log_mass, NORMAL)]
+    if math.isfinite(b - a):
+        options.append((log_mass + _LOG_SQRT_2PI + 0.5 * m * m - math.log(b - a), UNIFORM))
+    if a >= 0 or b <= 0:
+        ea, eb = (a, b) if a >= 0 else (-b, -a)
+        lam = (ea + math.sqrt(ea * ea + 4.0)) / 2.0
+        options.append((log_mass + _LOG_SQRT_2PI + math.log(lam) + lam * ea - 0.5 * lam * lam, EXPONENTIAL))
+    log_acc, kind = max(options)
+    lam = 0.0
+    if kind == EXPONENTIAL:
+        if a < 0:
+            a, b, sign = -b, -a, -1.0
+        lam = (a + math.sqrt(a * a + 4.0)) / 2.0
+    p = np.array([mean, sign * std, a, b, lam, lo, hi - lo, m], np.float64)
+    return kind, p, math.exp(min(log_acc, 0.0))
+
+
+def _rounds(acceptance: float) -> int:
+    """Candidate rounds (two candidates per lane each) per batch: enough that one batch fills a
+    block with near certainty (mean plus six standard deviations of the candidates needed)."""
+    p = max(acceptance, 1e-3)
+    need = POSITIONS / p + 6.0 * math.sqrt(POSITIONS * (1.0 - p)) / p
+    return int(min(max(math.ceil(need / 2), 8), 1 << 16))
+
+
+def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
+                     dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+                     rows: slice | None = None) -> np.ndarray:
+    r"""A tensor of values drawn from :math:`\mathcal{N}(mean, std^2)` restricted to :math:`[lo, hi]`.
+
+    The bounds are absolute, as in ``torch.nn.init.trunc_normal_(w, mean, std, a=lo, b=hi)`` and
+    WeightInitializers.jl's ``truncated_normal(; mean, std, lo, hi)``; ``std`` is the standard
+    deviation *before* truncation. The density is
+
+    .. math::
+        f(v) = \frac{\varphi\left(\frac{v - mean}{std}\right)}
+                    {std\,\left(\Phi\left(\frac{hi - mean}{std}\right)
+                              - \Phi\left(\frac{lo - mean}{std}\right)\right)},
+        \qquad lo \le v \le hi
+
+    sampled exactly by rejection on any interval: wide central ones, one-sided ones (``lo`` or
+    ``hi`` infinite), intervals deep in a tail such as :math:`[6, \infty)` or :math:`[-12, -10]`
+    and very narrow ones; :func:`truncnorm_plan` says which proposal is used. Every value lies
+    in :math:`[lo, hi]` after rounding to the output dtype. Unlike torch's inverse-CDF sampler,
+    nothing is lost in the tails.
+
+    Keras' and JAX's ``TruncatedNormal`` differ (bounds at two standard deviations, std corrected
+    for the truncation): ``fastinit.variance_scaling`` provides those.
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape``.
+    mean : float
+        Finite.
+    std : float
+        Finite, ``> 0``.
+    lo, hi : float
+        ``lo < hi``; either may be infinite (``-inf`` and ``inf``).
+    dtype : dtype, optional
+        float16, float32 (default) or float64.
+    seed, out, rows
+        As for :func:`uniform`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> w = fastinit.truncated_normal(768, 768, std=0.02, lo=-0.04, hi=0.04, seed=0)
+    """
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES)
+    mean = ck.real("mean", mean)
+    std = ck.std_value(std, positive=True)
+    lo = ck.real("lo", lo, finite=False)
+    hi = ck.real("hi", hi, finite=False)
+    if not lo < hi:
+        raise ValueError(f"lo, hi: need lo < hi, got lo={lo!r}, hi={hi!r}")
+    # the values lie in [lo, hi] and within 40 std of the mean, further than any sampler reaches
+    ck.fits("lo", max(lo, mean - 40 * std), t.dtype)
+    ck.fits("hi", min(hi, mean + 40 * std), t.dtype)
+    vmin, vmax = _values_between(lo, hi, t.dtype, closed=True)
+    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi)
+    s = seed64(seed)
+    arr = t.array()
+    if arr.size:
+        flat, start = t.kernel_view(arr)
+        fill_truncnorm(flat, s, start, kind, p, vmin, vmax, _rounds(acceptance))
+    return arr
+
+
+def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
+           out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
+    random rows, and :math:`\mathcal{N}(0, std^2)` values elsewhere.
+
+    .. math::
+        n_{zeros} = \lceil sparsity \cdot rows \rceil \text{ per column}
+
+    As ``torch.nn.init.sparse_(w, sparsity, std)`` (Martens 2010, "Deep learning via
+    Hessian-free optimization") and WeightInitializers.jl's ``sparse_init(; sparsity, std)``.
+    The non-zero values are those of :func:`normal` with ``mean=0`` for the same seed; which rows
+    are zero comes from a keyed bijection of the rows per column (``fastinit.kernels.sparse``), so
+    any block of rows is generated alone.
+
+    Parameters
+    ----------
+    *shape : two ints, or one 2-tuple
+        (rows, cols).
+    sparsity : float
+        The fraction of zeros per column, in [0, 1).
+    std : float
+        Finite, ``>= 0``; torch's default 0.01.
+    dtype : dtype, optional
+        float16, float32 (default) or float64.
+    seed, out, rows
+        As for :func:`uniform`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> w = fastinit.sparse(1024, 512, sparsity=0.9, seed=0)
+    """
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2)
+    sparsity = ck.real("sparsity", sparsity)
+    if not 0.0 <= sparsity < 1.0:
+        raise ValueError(f"sparsity: must be in [0, 1), got {sparsity!r}")
+    std = ck.std_value(std)
+    ck.fits("std", Z_MAX * std, t.dtype)
+    n_rows, n_cols = t.full
+    nz = math.ceil(sparsity * n_rows)
+    s = seed64(seed)
+    arr = t.array()
+    if arr.size:
+        flat, start = t.kernel_view(arr)
+        h, dl = sparse_domain(n_rows)
+        fill_sparse(flat, s, start, n_rows, n_cols, nz, std, h, dl)
+    return arr
+
+
+def constant(*shape: int, value: Any, dtype: Any = None, out: np.ndarray | None = None,
+             rows: slice | None = None) -> np.ndarray:
+    """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``).
+
+    ``value`` must be finite and representable in ``dtype`` (complex for complex dtypes). The
+    fill is numpy's, which runs at the machine's write bandwidth.
+    """
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    if t.dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
+        ck.real("value", value.real)
+        ck.real("value", value.imag)
+        ck.fits("value", max(abs(value.real), abs(value.imag)), t.dtype)
+    else:
+        ck.fits("value", ck.real("value", value), t.dtype)
+    arr = t.array()
+    arr[...] = value
+    return arr
+
+
+def zeros(*shape: int, dtype: Any = None, out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, WeightInitializers.jl ``zeros32``)."""
+    return constant(*shape, value=0.0, dtype=dtype, out=out, rows=rows)
+
+
+def ones(*shape: int, dtype: Any = None, out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, WeightInitializers.jl ``ones32``)."""
+    return constant(*shape, value=1.0, dtype=dtype, out=out, rows=rows)
