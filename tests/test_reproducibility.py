@@ -1,0 +1,80 @@
+"""Contract 1 and 2: the output depends only on (seed, shape, dtype, parameters), never on the
+thread count, and the published stream layout is pinned by hashes of a few outputs."""
+import hashlib
+
+import numba
+import numpy as np
+import pytest
+
+import fastinit
+
+# One call per kernel and dtype; 3 * 4096 + 123 elements: whole blocks and a cut one.
+CASES = {
+    "uniform-f16": lambda: fastinit.uniform(3, 4219, low=-1, high=1, dtype="float16", seed=1),
+    "uniform-f32": lambda: fastinit.uniform(3, 4219, low=-1, high=1, dtype="float32", seed=1),
+    "uniform-f64": lambda: fastinit.uniform(3, 4219, low=-1, high=1, dtype="float64", seed=1),
+    "uniform-c64": lambda: fastinit.uniform(3, 4219, dtype="complex64", seed=1),
+    "normal-f16": lambda: fastinit.normal(3, 4219, mean=0.5, std=2, dtype="float16", seed=2),
+    "normal-f32": lambda: fastinit.normal(3, 4219, mean=0.5, std=2, dtype="float32", seed=2),
+    "normal-f64": lambda: fastinit.normal(3, 4219, mean=0.5, std=2, dtype="float64", seed=2),
+    "normal-c128": lambda: fastinit.normal(3, 4219, mean=1 + 1j, dtype="complex128", seed=2),
+    "truncnorm-central-f32": lambda: fastinit.truncated_normal(3, 4219, dtype="float32", seed=3),
+    "truncnorm-central-f64": lambda: fastinit.truncated_normal(3, 4219, dtype="float64", seed=3),
+    "truncnorm-narrow-f32": lambda: fastinit.truncated_normal(3, 4219, lo=0.5, hi=0.6, seed=3),
+    "truncnorm-tail-f32": lambda: fastinit.truncated_normal(3, 4219, lo=6, hi=np.inf, seed=3),
+    "truncnorm-negtail-f64": lambda: fastinit.truncated_normal(3, 4219, lo=-12, hi=-10, dtype="float64", seed=3),
+    "truncnorm-tail-f16": lambda: fastinit.truncated_normal(3, 4219, lo=-np.inf, hi=-3, dtype="float16", seed=3),
+    "sparse-f32": lambda: fastinit.sparse(301, 41, sparsity=0.9, std=1, seed=4),
+    "sparse-f64": lambda: fastinit.sparse(301, 41, sparsity=0.25, std=1, dtype="float64", seed=4),
+}
+
+
+def digest(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+
+def digests() -> dict:
+    return {name: digest(f()) for name, f in CASES.items()}
+
+
+# Changing any of these changes users' numbers: a major version bump (README, "Reproducibility").
+PINNED = {
+}
+
+
+def test_pinned_hashes():
+    got = digests()
+    assert got == PINNED, "outputs changed; if intended (major version), new hashes:\n" + "\n".join(
+        f'    "{k}": "{v}",' for k, v in got.items())
+
+
+def test_same_seed_same_bytes_different_seed_differs():
+    for name, f in CASES.items():
+        assert digest(f()) == digest(f()), name
+    assert digest(fastinit.normal(1000, seed=5)) != digest(fastinit.normal(1000, seed=6))
+
+
+def test_thread_count_does_not_change_output():
+    n = numba.config.NUMBA_NUM_THREADS
+    big = lambda: fastinit.normal(20 * 4096 + 7, seed=9)  # noqa: E731  (enough blocks for every thread)
+    try:
+        numba.set_num_threads(1)
+        one = digests(), digest(big())
+        numba.set_num_threads(n)
+        assert (digests(), digest(big())) == one
+    finally:
+        numba.set_num_threads(n)
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_numba_num_threads_in_a_fresh_process(python, threads):
+    code = """
+        import json, numba
+        import fastinit
+        from test_reproducibility import digests
+        print(json.dumps([numba.get_num_threads(), digests()]))
+    """
+    import json
+    n, got = json.loads(python(code, env={"NUMBA_NUM_THREADS": threads, "PYTHONPATH": "tests"}))
+    assert n == int(threads)
+    assert got == digests()
