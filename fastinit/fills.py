@@ -59,14 +59,20 @@ class _Target:
     def array(self) -> np.ndarray:
         return self.out if self.out is not None else np.empty(self.shape, self.dtype)
 
-    def kernel_view(self, arr: np.ndarray) -> tuple[np.ndarray, int]:
-        """The flat real view the kernels write (float16 as its uint16 bits) and its start."""
-        flat = arr.reshape(-1)
-        if flat.dtype.kind == "c":
-            return flat.view(flat.real.dtype), 2 * self.start
-        if flat.dtype == np.float16:
-            return flat.view(np.uint16), self.start
-        return flat, self.start
+    def fill(self, seed: SeedLike, kernel, *params) -> np.ndarray:
+        """Run ``kernel(flat, seed64, start, *params)`` on the output and return it. ``flat`` is
+        the output's flat real view (complex: real, imag, ...; float16: its uint16 bits) and
+        ``start`` the flat index of its first element in the whole tensor."""
+        s = seed64(seed)  # after every check, so that a bad call does not advance the global seed
+        arr = self.array()
+        if arr.size:
+            flat, start = arr.reshape(-1), self.start
+            if flat.dtype.kind == "c":
+                flat, start = flat.view(flat.real.dtype), 2 * start
+            elif flat.dtype == np.float16:
+                flat = flat.view(np.uint16)
+            kernel(flat, s, start, *params)
+        return arr
 
 
 def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> tuple[float, float]:
@@ -137,12 +143,7 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     if not math.isfinite(high - low):
         raise ValueError(f"low, high: high - low overflows float64 (low={low!r}, high={high!r})")
     vmin, vmax = _values_between(low, high, part, closed=False)
-    s = seed64(seed)
-    arr = t.array()
-    if arr.size:
-        flat, start = t.kernel_view(arr)
-        fill_uniform(flat, s, start, low, high - low, vmin, vmax)
-    return arr
+    return t.fill(seed, fill_uniform, low, high - low, vmin, vmax)
 
 
 def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
@@ -194,13 +195,8 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
     part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
     for m in means:
         ck.fits("std", abs(m) + Z_MAX * std, part)
-    s = seed64(seed)
-    arr = t.array()
-    if arr.size:
-        flat, start = t.kernel_view(arr)
-        lane_means = np.array([means[lane % 2] for lane in range(LANES)], np.float64)
-        fill_normal(flat, s, start, lane_means, std)
-    return arr
+    lane_means = np.array([means[lane % 2] for lane in range(LANES)], np.float64)
+    return t.fill(seed, fill_normal, lane_means, std)
 
 
 # --- truncated normal: the proposal with the best expected acceptance (Robert 1995) -------------
@@ -297,8 +293,8 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     in :math:`[lo, hi]` after rounding to the output dtype. Unlike torch's inverse-CDF sampler,
     nothing is lost in the tails.
 
-    Keras' and JAX's ``TruncatedNormal`` differ (bounds at two standard deviations, std corrected
-    for the truncation): ``fastinit.variance_scaling`` provides those.
+    Keras' and JAX's ``TruncatedNormal`` differ: their bounds are two standard deviations from
+    the mean and their std is corrected for the truncation.
 
     Parameters
     ----------
@@ -335,12 +331,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     ck.fits("hi", min(hi, mean + 40 * std), t.dtype)
     vmin, vmax = _values_between(lo, hi, t.dtype, closed=True)
     kind, p, acceptance = truncnorm_plan(mean, std, lo, hi)
-    s = seed64(seed)
-    arr = t.array()
-    if arr.size:
-        flat, start = t.kernel_view(arr)
-        fill_truncnorm(flat, s, start, kind, p, vmin, vmax, _rounds(acceptance))
-    return arr
+    return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
 
 
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
@@ -386,13 +377,8 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     ck.fits("std", Z_MAX * std, t.dtype)
     n_rows, n_cols = t.full
     nz = math.ceil(sparsity * n_rows)
-    s = seed64(seed)
-    arr = t.array()
-    if arr.size:
-        flat, start = t.kernel_view(arr)
-        h, dl = sparse_domain(n_rows)
-        fill_sparse(flat, s, start, n_rows, n_cols, nz, std, h, dl)
-    return arr
+    h, dl = sparse_domain(n_rows)
+    return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
 
 
 def constant(*shape: int, value: Any, dtype: Any = None, out: np.ndarray | None = None,

@@ -46,8 +46,10 @@ def test_uniform(shape, dtype, seed, low, width, data):
 @FUZZ
 @given(shapes, dtypes, seeds, finite, st.floats(0.0, 100.0, allow_nan=False), st.data())
 def test_normal(shape, dtype, seed, mean, std, data):
+    info = np.finfo(dtype)
+    tol = 9 * std + (abs(mean) + 9 * std) * info.eps + info.smallest_subnormal  # |z| < 9, plus rounding
     check(lambda s, r: fastinit.normal(s, mean=mean, std=std, dtype=dtype, seed=seed, rows=r), shape, data,
-          mean - 9 * std - abs(mean) * 1e-3, mean + 9 * std + abs(mean) * 1e-3)
+          mean - tol, mean + tol)
 
 
 @FUZZ

@@ -62,12 +62,17 @@ def permute(r, key, rows, h, dl):
 
 @njit(inline="always")
 def mask_block(dst, off, first, cols, rows, nz, skey, h, dl, ybuf):
-    """Zero the elements of the block starting at flat index ``first`` (held at dst[off:])."""
+    """Zero the elements of the block starting at flat index ``first`` (held at dst[off:]).
+
+    Only elements of the tensor (rows < ``rows``) are visited: the cycle walk is certain to end
+    only when it starts inside [0, rows) (it then at worst returns to its start), and a cut last
+    block's scratch part lies past the tensor's end."""
     r = _U(first // cols)
     c = first % cols
     j = 0
-    while j < BLOCK:
-        seg = min(BLOCK - j, cols - c)
+    end = min(BLOCK, np.int64(rows) * cols - first)
+    while j < end:
+        seg = min(end - j, cols - c)
         for q in range(seg):  # vectorizes: one Feistel pass per column
             ybuf[q] = feistel(r, column_key(skey, c + q), h, dl)
         for q in range(seg):
