@@ -1,15 +1,26 @@
 """Sparse fill (torch.nn.init.sparse_ semantics): in a (rows, cols) tensor every column has
 exactly ``nz`` zeros at random rows; the other elements are N(0, std).
 
-The values are those of the normal fill for the same seed. Element (r, c) is zero when
-``perm_c(r) < nz``, ``perm_c`` a keyed bijection of [0, rows): a 4-round Feistel network on
-Z_DL x Z_DR (DR = 2**h, DL = ceil(rows / DR), rounds adding modulo each side) with
-cycle-walking onto [0, rows). Being a bijection, it puts exactly ``nz`` zeros in each column;
-being O(1) per element, any block of rows is generated alone. Column c's 64-bit key is
-``mix64(skey ^ (c * GAMMA))`` and round j uses its 16-bit slice j as key.
+The values are those of the normal fill for the same seed; a value that would round to 0 in the
+output dtype becomes the smallest subnormal of its sign (``std > 0``), so the zeros are exactly
+the chosen ones. Which rows of column ``c`` are zero is decided per element in O(rows) or O(1),
+from the column's 64-bit key ``ck = mix64(skey ^ (c * GAMMA))``, ``skey = mix64(seed ^ TAG)``:
+
+- ``rows <= SMALL_ROWS``: row ``r`` gets the key ``k_r = mix64(ck ^ (r * GAMMA))``; the zeros are
+  the ``nz`` rows with the smallest ``(k_r, r)``: a uniformly random nz-subset, exactly as a
+  shuffle would give (torch's ``randperm``), at O(rows) per element;
+- larger ``rows``: element (r, c) is zero when ``perm_c(r) < nz``, ``perm_c`` a keyed bijection of
+  [0, rows): a 6-round Feistel network on Z_DL x Z_DR (DR = 2**h, DL = ceil(rows / DR), rounds
+  adding modulo each side; round j's function is murmur3's fmix32 of the half XOR a 32-bit slice
+  of ``ck`` and ``j * 0x9E3779B9``) with cycle-walking onto [0, rows); O(1) per element.
+
+Either way each column has exactly ``nz`` zeros and any block of rows is generated alone.
 """
+import math
+
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from .blocks import finish, plan, target, task_blocks
 from .normal import normal_block
@@ -21,6 +32,9 @@ _M32 = _U(0xFFFFFFFF)
 _C1 = _U(0x85EBCA6B)
 _C2 = _U(0xC2B2AE35)
 SPARSE_TAG = 0x5350415253453031  # "SPARSE01": separates mask keys from value streams
+SMALL_ROWS = 64  #: up to this many rows, zero rows are chosen by ranking row keys (exactly uniform)
+FEISTEL_PASSES = 3  #: pairs of Feistel rounds
+_PHI32 = _U(0x9E3779B9)
 
 
 @njit(inline="always")
@@ -30,8 +44,8 @@ def column_key(skey, c):
 
 @njit(inline="always")
 def _round(v, key, j):
-    """A 32-bit round function (murmur3's fmix32 of v ^ key slice j)."""
-    h = (v ^ ((key >> _U(16 * j)) & _U(0xFFFF))) & _M32
+    """Round ``j``'s 32-bit function: murmur3's fmix32 of v ^ (32-bit key slice) ^ (j * PHI32)."""
+    h = (v ^ (key >> _U(32 * (j & 1))) ^ (_U(j) * _PHI32)) & _M32
     h = ((h ^ (h >> _U(16))) * _C1) & _M32
     h = ((h ^ (h >> _U(13))) * _C2) & _M32
     return h ^ (h >> _U(16))
@@ -43,7 +57,7 @@ def feistel(y, key, h, dl):
     mask = (_U(1) << h) - _U(1)
     left = y >> h
     right = y & mask
-    for j in range(2):
+    for j in range(FEISTEL_PASSES):
         t = (_round(right, key, 2 * j) * dl) >> _U(32)  # in [0, dl)
         left = left + t
         left = left - dl if left >= dl else left
@@ -61,26 +75,65 @@ def permute(r, key, rows, h, dl):
 
 
 @njit(inline="always")
-def mask_block(dst, off, first, cols, rows, nz, skey, h, dl, ybuf):
-    """Zero the elements of the block starting at flat index ``first`` (held at dst[off:]).
+def ranked_zero(r, ck, rows, nz):
+    """Whether row ``r`` is among the ``nz`` rows with the smallest (row key, row)."""
+    kr = mix64(ck ^ (r * _GAMMA))
+    rank = _U(0)
+    for r2 in range(rows):
+        k2 = mix64(ck ^ (_U(r2) * _GAMMA))
+        rank += _U((k2 < kr) | ((k2 == kr) & (_U(r2) < r)))
+    return rank < nz
+
+
+def nudge(dst, i):
+    """Turn a value of ``dst[i]`` that rounded to (+-)0 into the smallest subnormal of its sign."""
+
+
+@overload(nudge)
+def _nudge(dst, i):
+    if dst.dtype == types.uint16:  # float16 bits
+        def impl(dst, i):
+            if dst[i] & np.uint16(0x7FFF) == 0:
+                dst[i] = dst[i] | np.uint16(1)
+    else:
+        tiny = dst.dtype(np.finfo(np.dtype(str(dst.dtype))).smallest_subnormal)
+
+        def impl(dst, i):
+            if dst[i] == 0:
+                dst[i] = math.copysign(tiny, dst[i])
+    return impl
+
+
+@njit(inline="always")
+def mask_block(dst, off, first, cols, rows, nz, skey, h, dl, nonzero_std, ybuf):
+    """Zero the chosen elements of the block starting at flat index ``first`` (held at
+    dst[off:]); with ``nonzero_std``, nudge the others away from 0.
 
     Only elements of the tensor (rows < ``rows``) are visited: the cycle walk is certain to end
-    only when it starts inside [0, rows) (it then at worst returns to its start), and a cut last
-    block's scratch part lies past the tensor's end."""
+    only when it starts inside [0, rows), and a cut last block's scratch part lies past the
+    tensor's end."""
     r = _U(first // cols)
     c = first % cols
     j = 0
     end = min(BLOCK, np.int64(rows) * cols - first)
+    small = rows <= _U(SMALL_ROWS)
     while j < end:
         seg = min(end - j, cols - c)
-        for q in range(seg):  # vectorizes: one Feistel pass per column
-            ybuf[q] = feistel(r, column_key(skey, c + q), h, dl)
+        if small:
+            for q in range(seg):
+                ybuf[q] = _U(0) if ranked_zero(r, column_key(skey, c + q), rows, nz) else rows - _U(1)
+        else:
+            for q in range(seg):  # vectorizes: one Feistel pass per column
+                ybuf[q] = feistel(r, column_key(skey, c + q), h, dl)
         for q in range(seg):
             y = ybuf[q]
             if y >= rows:  # rare (probability < 1/dl): finish the cycle walk
                 y = permute(y, column_key(skey, c + q), rows, h, dl)
+            i = off + j + q
             if y < nz:
-                dst[off + j + q] = 0
+                dst[i] = 0
+            elif nonzero_std:
+                nudge(dst, i)
         j += seg
         r += _U(1)
         c = 0
@@ -108,7 +161,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             dst, off = target(out, tmp, start, b)
             seed_lanes(seed, b, s0, s1)
             normal_block(dst, off, s0, s1, means, std)
-            mask_block(dst, off, b * BLOCK, cols, urows, unz, skey, uh, udl, ybuf)
+            mask_block(dst, off, b * BLOCK, cols, urows, unz, skey, uh, udl, std > 0, ybuf)
             finish(out, tmp, start, b)
 
 
