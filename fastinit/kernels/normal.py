@@ -1,11 +1,20 @@
 """Normal fill N(mean, std): Box-Muller on vectorizable polynomial log and sincos.
 
 Each pair of values (z0, z1) = r * (cos a, sin a), r = sqrt(-2 log u):
-- 32-bit floats, from one stream output x: u = (2 * (x >> 24) + 1) / 2**41 (40 bits, so
-  |z| <= 7.54) and the angle from the low 24 bits, a = 2*pi*(k + 1/2)/2**24; math in float32.
-- float64, from two outputs x, y: u = (2 * (x >> 12) + 1) / 2**53 (|z| <= 8.57) and the angle
-  from the top 53 bits of y; math in float64.
-Values are ``fma(std, z, mean)``; complex outputs pass a per-lane-parity mean (real, imag).
+- 32-bit floats, from one stream output x (words hi = x >> 32, lo = x mod 2**32), math in
+  float32: u = (2k + 1)/2**41 for the 40-bit k = x >> 24, rounded to float32 once (computed
+  exactly as fma(float32(((hi mod 2**8) << 8) | (lo >> 24)) + 1/2, 2**-40,
+  float32(hi >> 8) * 2**-24)), then capped at 1 - 2**-24 so that r > 0; |z| <= 7.54. The
+  angle is a = 2*pi*(k' + 1/2)/2**24 for k' = x mod 2**24 (``mathfn.sincos_turn32``).
+- float64, from two outputs x, y: u = (2 * (x >> 12) + 1)/2**53 (exact, in (0, 1); |z| <= 8.57)
+  and the angle a = 2*pi*((y >> 11) + 1/2)/2**53; math in float64.
+Values are ``fma(std, z, mean)`` in the value precision (float32 for float16 outputs, then
+rounded to float16); complex outputs pass a per-lane-parity mean (real, imag). z is never
+exactly 0 (r > 0 and the angle is never a multiple of pi/2).
+
+The lanes' states are kept as 32-bit halves for 32-bit outputs (``rng.xoroshiro128p_32``) so the
+whole loop runs 8 lanes to a register; each loop step does two rows (two independent Box-Muller
+chains), which is what the latency-bound math needs.
 """
 import math
 
@@ -13,67 +22,113 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import fma
-from .blocks import finish, plan, put, target
-from .blocks import task_blocks
+from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, sqrt, u64_as_f64
+from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
-from .rng import BLOCK, LANES, PAIRS, seed_lanes, xoroshiro128p
+from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
+_u = np.uint32
 _f = np.float32
-_2M41 = _f(2.0**-41)
-_2M53 = 2.0**-53
+_2M24 = _f(2.0**-24)
+_2M40 = _f(2.0**-40)
+_UMAX = _f(1 - 2.0**-24)
+_u8, _u24, _uFF = _u(8), _u(24), _u(0xFF)
+_ONE_BITS = _U(0x3FF0000000000000)
+_1M53 = 1.0 - 2.0**-53
 
 
-def normal_pair(s0, s1, dst):
-    """One lane's next standard normal pair and its new state: (z0, z1, s0, s1)."""
+@njit(error_model="numpy", forceinline=True)
+def radius_u32(hi, lo):
+    """u = (2 (x >> 24) + 1)/2**41 rounded to float32, from x's words; at most 1 - 2**-24."""
+    top = i31_to_f32(shr32(hi, _u8)) * _2M24  # bits 40-63: exact
+    rest = i31_to_f32(or32(shl32(and32(hi, _uFF), _u8), shr32(lo, _u24)))  # bits 24-39
+    return min(fma(rest + _f(0.5), _2M40, top), _UMAX)
 
 
-@overload(normal_pair)
-def _normal_pair(s0, s1, dst):
+@njit(error_model="numpy", forceinline=True)
+def normal_pair32(hi, lo):
+    """Standard normal pair (float32) from the two 32-bit words of one stream output."""
+    r = sqrt(_f(-2.0) * log32(radius_u32(hi, lo)))
+    c, s = sincos_turn32(lo)
+    return r * c, r * s
+
+
+@njit(error_model="numpy", forceinline=True)
+def uniform_open64(x):
+    """(2 (x >> 12) + 1)/2**53, exactly: a float64 in (0, 1)."""
+    return u64_as_f64((x >> _U(12)) | _ONE_BITS) - _1M53  # (1 + k/2**52) - (1 - 2**-53)
+
+
+@njit(error_model="numpy", forceinline=True)
+def normal_pair64(x, y):
+    """Standard normal pair (float64) from two stream outputs."""
+    r = sqrt(-2.0 * log64(uniform_open64(x)))
+    c, s = sincos_turn64(y >> _U(11))
+    return r * c, r * s
+
+
+def normal_block(dst, off, s0, s1, h, means, std):
+    """Generate one block of N(means[lane], std) into dst[off:off + BLOCK]; ``h`` (``halves()``)
+    is scratch for the 32-bit halves of the states."""
+
+
+@overload(normal_block)
+def _normal_block(dst, off, s0, s1, h, means, std):
     if dst.dtype.bitwidth == 64:
-        def impl(s0, s1, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            y, s0, s1 = xoroshiro128p(s0, s1)
-            u = float(np.int64((x >> _U(11)) | _U(1))) * _2M53
-            r = math.sqrt(-2.0 * log64(u))
-            c, s = sincos_turn64(y >> _U(11))
-            return r * c, r * s, s0, s1
+        def impl(dst, off, s0, s1, h, means, std):
+            for k in range(0, PAIRS, 2):
+                row = _U(off) + _U(2 * LANES * k)
+                for lane in range(s0.size):
+                    x, a, b = xoroshiro128p(s0[lane], s1[lane])
+                    y, a, b = xoroshiro128p(a, b)
+                    x2, a, b = xoroshiro128p(a, b)
+                    y2, a, b = xoroshiro128p(a, b)
+                    s0[lane] = a
+                    s1[lane] = b
+                    z0, z1 = normal_pair64(x, y)
+                    z2, z3 = normal_pair64(x2, y2)
+                    m = means[lane]
+                    dst[row + _U(lane)] = fma(std, z0, m)
+                    dst[row + _U(LANES + lane)] = fma(std, z1, m)
+                    dst[row + _U(2 * LANES + lane)] = fma(std, z2, m)
+                    dst[row + _U(3 * LANES + lane)] = fma(std, z3, m)
     else:
-        def impl(s0, s1, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            u = _f(np.int64((x >> _U(23)) | _U(1))) * _2M41
-            r = math.sqrt(_f(-2.0) * log32(u))
-            c, s = sincos_turn32(x & _U(0xFFFFFF))
-            return r * c, r * s, s0, s1
+        def impl(dst, off, s0, s1, h, means, std):
+            s0h, s0l, s1h, s1l = h
+            split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+            sd = _f(std)
+            for k in range(0, PAIRS, 2):
+                row = _U(off) + _U(2 * LANES * k)
+                for lane in range(s0h.size):
+                    ph, pl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+                    qh, ql, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
+                    s0h[lane] = ah
+                    s0l[lane] = al
+                    s1h[lane] = bh
+                    s1l[lane] = bl
+                    z0, z1 = normal_pair32(ph, pl)
+                    z2, z3 = normal_pair32(qh, ql)
+                    m = means[lane]
+                    put(dst, row + _U(lane), fma(sd, z0, m))
+                    put(dst, row + _U(LANES + lane), fma(sd, z1, m))
+                    put(dst, row + _U(2 * LANES + lane), fma(sd, z2, m))
+                    put(dst, row + _U(3 * LANES + lane), fma(sd, z3, m))
     return impl
 
 
-def as_value(z, mean, std, dst):
-    """``fma(std, z, mean)`` in the precision of ``dst``'s values."""
+def value_means(means, dst):
+    """A copy of ``means`` in the precision of ``dst``'s values (float32 for 32-bit outputs)."""
 
 
-@overload(as_value)
-def _as_value(z, mean, std, dst):
+@overload(value_means)
+def _value_means(means, dst):
     if dst.dtype.bitwidth == 64:
-        return lambda z, mean, std, dst: fma(std, z, mean)
-    return lambda z, mean, std, dst: fma(_f(std), z, _f(mean))
+        return lambda means, dst: means.copy()
+    return lambda means, dst: means.astype(np.float32)
 
 
-@njit(inline="always")
-def normal_block(dst, off, s0, s1, means, std):
-    for k in range(PAIRS):
-        row = _U(off) + _U(2 * LANES * k)
-        for lane in range(s0.size):
-            z0, z1, a, b = normal_pair(s0[lane], s1[lane], dst)
-            s0[lane] = a
-            s1[lane] = b
-            m = means[lane]
-            put(dst, row + _U(lane), as_value(z0, m, std, dst))
-            put(dst, row + _U(LANES + lane), as_value(z1, m, std, dst))
-
-
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_normal(out, seed, start, means, std):
     """Fill the flat ``out`` with elements [start, start + out.size) of a normal tensor.
 
@@ -83,10 +138,12 @@ def fill_normal(out, seed, start, means, std):
     for t in prange(nt):
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
+        h = halves()
+        m = value_means(means, out)
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nb)
         for b in range(b0 + lo, b0 + hi):
             dst, off = target(out, tmp, start, b)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, means, std)
+            normal_block(dst, off, s0, s1, h, m, std)
             finish(out, tmp, start, b)

@@ -18,6 +18,8 @@ all share one rule: a 32-bit float (float16, float32, complex64) value pair at l
 import numpy as np
 from numba import njit
 
+from .bits import add32, hi32, lo32, or32, shl32, shr32, u32_to_u64, xor32
+
 BLOCK = 4096  #: elements per block: the unit of parallel work and of addressability
 LANES = 16  #: interleaved streams per block: the SIMD width the CPU loop and a GPU warp use
 PAIRS = BLOCK // (2 * LANES)  #: value pairs each lane writes per block
@@ -75,3 +77,54 @@ def seed_lanes(seed, block, s0, s1):
         a, b = stream_state(seed, base + _U(lane))
         s0[lane] = a
         s1[lane] = b
+
+
+# The same xoroshiro128+ step on 32-bit halves (h = bits 32-63, l = bits 0-31) of s0 and s1.
+# Identical outputs and states; a loop of it is all 32-bit, so it vectorizes at the width of
+# float32 math (8 lanes a ymm register) with no 64-to-32-bit narrowing between the two.
+_u = np.uint32
+_u1, _u4, _u9, _u14 = _u(1), _u(4), _u(9), _u(14)
+_u18, _u23, _u28 = _u(18), _u(23), _u(28)
+
+
+@njit(inline="always")
+def xoroshiro128p_32(ah, al, bh, bl):
+    """One step of xoroshiro128+ from s0 = (ah, al), s1 = (bh, bl): returns the output's halves
+    (rh, rl) and the new states' halves (ah, al, bh, bl)."""
+    rl = add32(al, bl)
+    rh = add32(add32(ah, bh), _u1 if rl < al else _u(0))
+    bh = xor32(bh, ah)
+    bl = xor32(bl, al)
+    # s0 = rotl(s0, 55) ^ s1 ^ (s1 << 14)
+    nh = xor32(xor32(or32(shr32(ah, _u9), shl32(al, _u23)), bh), or32(shl32(bh, _u14), shr32(bl, _u18)))
+    nl = xor32(xor32(or32(shr32(al, _u9), shl32(ah, _u23)), bl), shl32(bl, _u14))
+    # s1 = rotl(s1, 36)
+    mh = or32(shl32(bl, _u4), shr32(bh, _u28))
+    ml = or32(shl32(bh, _u4), shr32(bl, _u28))
+    return rh, rl, nh, nl, mh, ml
+
+
+@njit(inline="always")
+def split_lanes(s0, s1, s0h, s0l, s1h, s1l):
+    """Copy the states ``s0[:LANES]``, ``s1[:LANES]`` into their 32-bit halves."""
+    for lane in range(LANES):
+        s0h[lane] = hi32(s0[lane])
+        s0l[lane] = lo32(s0[lane])
+        s1h[lane] = hi32(s1[lane])
+        s1l[lane] = lo32(s1[lane])
+
+
+@njit(inline="always")
+def halves():
+    """Four separate arrays for the 32-bit halves (s0 high, s0 low, s1 high, s1 low) of the
+    ``LANES`` states (separate allocations, so the compiler sees that they do not overlap)."""
+    return (np.empty(LANES, np.uint32), np.empty(LANES, np.uint32), np.empty(LANES, np.uint32),
+            np.empty(LANES, np.uint32))
+
+
+@njit(inline="always")
+def join_lanes(s0h, s0l, s1h, s1l, s0, s1):
+    """The inverse of ``split_lanes``."""
+    for lane in range(LANES):
+        s0[lane] = (u32_to_u64(s0h[lane]) << _U(32)) | u32_to_u64(s0l[lane])
+        s1[lane] = (u32_to_u64(s1h[lane]) << _U(32)) | u32_to_u64(s1l[lane])

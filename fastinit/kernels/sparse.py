@@ -23,8 +23,8 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from .blocks import finish, plan, target, task_blocks
-from .normal import normal_block
-from .rng import BLOCK, LANES, mix64, seed_lanes
+from .normal import normal_block, value_means
+from .rng import BLOCK, LANES, halves, mix64, seed_lanes
 
 _U = np.uint64
 _GAMMA = _U(0x9E3779B97F4A7C15)
@@ -153,14 +153,15 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     for t in prange(nt):
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
-        means = np.zeros(LANES)
+        means = value_means(np.zeros(LANES), out)
+        hv = halves()
         tmp = np.empty(BLOCK, out.dtype)
         ybuf = np.empty(BLOCK, np.uint64)
         lo, hi = task_blocks(t, nt, nb)
         for b in range(b0 + lo, b0 + hi):
             dst, off = target(out, tmp, start, b)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, means, std)
+            normal_block(dst, off, s0, s1, hv, means, std)
             mask_block(dst, off, b * BLOCK, cols, urows, unz, skey, uh, udl, std > 0, ybuf)
             finish(out, tmp, start, b)
 

@@ -1,19 +1,33 @@
 """Truncated normal fill: N(mean, std) restricted to [lo, hi], by exact rejection.
 
 The Python side (``fastinit.fills``) standardizes the bounds to [a, b] and picks one of three
-proposals by expected acceptance (Robert 1995):
-- ``NORMAL``: z from the normal kernel's Box-Muller pairs, kept when a <= z <= b (intervals
-  around 0 at least sqrt(2*pi) wide);
-- ``UNIFORM``: v uniform on [lo, hi] in output space, kept when
-  log u <= (m - z)(m + z)/2 with z = (v - mean)/std and m the point of [a, b] nearest 0 (narrow
-  intervals);
-- ``EXPONENTIAL``: z = a + E/lam (E exponential, lam = (a + sqrt(a^2 + 4))/2), kept when
-  z <= b and -2 log u >= (z - lam)^2 (tails; an interval below 0 is mirrored, sign = -1).
+proposals by expected acceptance (Robert 1995); ``p`` = (mean, std, a, b, lam, lo, width, m):
+- ``NORMAL``: z from the normal kernel's Box-Muller pairs (``normal.normal_pair32/64``), value
+  ``fma(std, z, mean)``; for intervals around 0 at least sqrt(2*pi) wide.
+- ``UNIFORM``: a value v uniform on [lo, lo + width) in output space, kept when
+  log w <= (m - z)(m + z)/2 with z = (v - mean) * (1/std) and m the point of [a, b] nearest 0;
+  for narrow intervals.
+- ``EXPONENTIAL``: z = a + E * (1/lam) with E = -log u exponential, kept when z <= b and
+  -2 log w >= (z - lam)**2, value ``fma(std, z, mean)``; for tails (an interval below 0 is
+  mirrored: ``std`` is then negative).
+Every candidate is also kept only when its value lies in [vmin, vmax] (the output-dtype values
+inside [lo, hi]), so every value is in the support after rounding to the output dtype.
 
-Every lane turns its stream into a sequence of candidates, two per round, and its accepted
-candidates fill its positions in order. Rounds run vectorized across lanes into a candidate
-buffer; a scalar pass then compacts each lane's accepted candidates. A lane's values depend only
-on its own candidate sequence, never on how many rounds were run in a batch.
+Math is in float32 for 32-bit outputs (float16 values are the float32 values rounded to float16)
+and in float64 for float64; the parameters are rounded to that precision and 1/std, 1/lam are
+computed in float64 and rounded. Candidates come in rounds of two per lane, from these stream
+outputs (words hi, lo of an output x as in ``normal``):
+- 32-bit: ``NORMAL``, one output per round (its Box-Muller pair); ``UNIFORM``, one output per
+  candidate: v = fma(float32(hi >> 8), width * 2**-24, lo), w = (2 (lo >> 8) + 1)/2**25;
+  ``EXPONENTIAL``, one output per candidate: u = ``normal.radius_u32`` (from bits 24-63),
+  w = (2 (x mod 2**24) + 1)/2**25.
+- float64: ``NORMAL``, two outputs per round (x, y: one Box-Muller pair); ``UNIFORM`` and
+  ``EXPONENTIAL``, two outputs (x, y) per candidate: v = fma(x >> 11, width * 2**-53, lo) and
+  u = (2 (x >> 12) + 1)/2**53, w = (2 (y >> 12) + 1)/2**53.
+Each lane's accepted candidates fill its positions in order; the candidates a lane makes after
+its last position is filled are dropped. Rounds run vectorized across lanes in batches of
+``rounds`` (a performance setting only); a lane's values depend only on its own candidate
+sequence, never on the batch size.
 """
 import math
 
@@ -21,167 +35,232 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import fma
+from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, u53_to_f64
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64
-from .normal import as_value, normal_pair
-from .rng import BLOCK, LANES, PAIRS, seed_lanes, xoroshiro128p
+from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
+from .rng import (BLOCK, LANES, PAIRS, halves, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
+                  xoroshiro128p_32)
 
 NORMAL, UNIFORM, EXPONENTIAL = 0, 1, 2
 POSITIONS = 2 * PAIRS  # values each lane writes per block
 
 _U = np.uint64
+_u = np.uint32
 _f = np.float32
 _2M24 = _f(2.0**-24)
-_2M40 = 2.0**-40
-_2M41 = _f(2.0**-41)
-_2M52 = 2.0**-52
+_2M25 = _f(2.0**-25)
 _2M53 = 2.0**-53
+_u1, _u8 = _u(1), _u(8)
+_M24 = _u(0xFFFFFF)
 
 
-def two_uniforms(s0, s1, dst):
-    """(u, w, s0, s1): u in [0, 1) with 40 (float64: 52) bits, as float64, and w in (0, 1] in
-    the precision of ``dst``'s values, for one candidate."""
+@njit(error_model="numpy", forceinline=True)
+def w_u32(k):
+    """(2k + 1)/2**25 for a 24-bit k: a float32 in (0, 1), exactly."""
+    return i31_to_f32(or32(shl32(k, _u1), _u1)) * _2M25
 
 
-@overload(two_uniforms)
-def _two_uniforms(s0, s1, dst):
-    if dst.dtype.bitwidth == 64:
-        def impl(s0, s1, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            y, s0, s1 = xoroshiro128p(s0, s1)
-            u = float(np.int64(x >> _U(12))) * _2M52
-            w = float(np.int64((y >> _U(11)) | _U(1))) * _2M53
-            return u, w, s0, s1
-    else:
-        def impl(s0, s1, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            u = float(np.int64(x >> _U(24))) * _2M40
-            w = _f(np.int64(((x & _U(0x7FFFFF)) << _U(1)) | _U(1))) * _2M24
-            return u, w, s0, s1
-    return impl
+def _normal32(s0, s1, cand, ok, p, vmin, vmax):
+    s0h, s0l, s1h, s1l = halves()
+    split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+    mean, std = _f(p[0]), _f(p[1])
+    vlo = _f(vmin)
+    vhi = _f(vmax)
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0h.size):
+            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+            s0h[lane] = ah
+            s0l[lane] = al
+            s1h[lane] = bh
+            s1l[lane] = bl
+            z0, z1 = normal_pair32(xh, xl)
+            v0 = fma(std, z0, mean)
+            v1 = fma(std, z1, mean)
+            put(cand, q + _U(lane), v0)
+            put(cand, q + _U(LANES + lane), v1)
+            ok[q + _U(lane)] = (v0 >= vlo) & (v0 <= vhi)
+            ok[q + _U(LANES + lane)] = (v1 >= vlo) & (v1 <= vhi)
+    join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
-def work_array(shape, dst):
-    """An empty array of ``shape`` in the precision the kernels compute ``dst``'s values in."""
+def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
+    s0h, s0l, s1h, s1l = halves()
+    split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+    mean, istd, lo, m = _f(p[0]), _f(1.0 / p[1]), _f(p[5]), _f(p[7])
+    wsc = _f(p[6]) * _2M24
+    vlo = _f(vmin)
+    vhi = _f(vmax)
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0h.size):
+            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
+            s0h[lane] = ah
+            s0l[lane] = al
+            s1h[lane] = bh
+            s1l[lane] = bl
+            v0 = fma(i31_to_f32(shr32(xh, _u8)), wsc, lo)
+            v1 = fma(i31_to_f32(shr32(yh, _u8)), wsc, lo)
+            z0 = (v0 - mean) * istd
+            z1 = (v1 - mean) * istd
+            k0 = log32(w_u32(shr32(xl, _u8))) <= _f(0.5) * ((m - z0) * (m + z0))
+            k1 = log32(w_u32(shr32(yl, _u8))) <= _f(0.5) * ((m - z1) * (m + z1))
+            put(cand, q + _U(lane), v0)
+            put(cand, q + _U(LANES + lane), v1)
+            ok[q + _U(lane)] = k0 & (v0 >= vlo) & (v0 <= vhi)
+            ok[q + _U(LANES + lane)] = k1 & (v1 >= vlo) & (v1 <= vhi)
+    join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
-@overload(work_array)
-def _work_array(shape, dst):
-    if dst.dtype.bitwidth == 64:
-        return lambda shape, dst: np.empty(shape, np.float64)
-    return lambda shape, dst: np.empty(shape, np.float32)
+def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
+    s0h, s0l, s1h, s1l = halves()
+    split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+    mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(1.0 / p[4])
+    vlo = _f(vmin)
+    vhi = _f(vmax)
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0h.size):
+            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
+            s0h[lane] = ah
+            s0l[lane] = al
+            s1h[lane] = bh
+            s1l[lane] = bl
+            z0 = fma(-log32(radius_u32(xh, xl)), ilam, a)
+            z1 = fma(-log32(radius_u32(yh, yl)), ilam, a)
+            d0 = z0 - lam
+            d1 = z1 - lam
+            k0 = (z0 <= b) & (_f(-2.0) * log32(w_u32(and32(xl, _M24))) >= d0 * d0)
+            k1 = (z1 <= b) & (_f(-2.0) * log32(w_u32(and32(yl, _M24))) >= d1 * d1)
+            v0 = fma(std, z0, mean)
+            v1 = fma(std, z1, mean)
+            put(cand, q + _U(lane), v0)
+            put(cand, q + _U(LANES + lane), v1)
+            ok[q + _U(lane)] = k0 & (v0 >= vlo) & (v0 <= vhi)
+            ok[q + _U(LANES + lane)] = k1 & (v1 >= vlo) & (v1 <= vhi)
+    join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
-def log_(w, dst):
-    """log in the precision of ``dst``'s values."""
+def _normal64(s0, s1, cand, ok, p, vmin, vmax):
+    mean, std = p[0], p[1]
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0.size):
+            x, s, t = xoroshiro128p(s0[lane], s1[lane])
+            y, s, t = xoroshiro128p(s, t)
+            s0[lane] = s
+            s1[lane] = t
+            z0, z1 = normal_pair64(x, y)
+            v0 = fma(std, z0, mean)
+            v1 = fma(std, z1, mean)
+            cand[q + _U(lane)] = v0
+            cand[q + _U(LANES + lane)] = v1
+            ok[q + _U(lane)] = (v0 >= vmin) & (v0 <= vmax)
+            ok[q + _U(LANES + lane)] = (v1 >= vmin) & (v1 <= vmax)
 
 
-@overload(log_)
-def _log(w, dst):
-    if dst.dtype.bitwidth == 64:
-        return lambda w, dst: log64(w)
-    return lambda w, dst: log32(w)
+def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
+    mean, istd, lo, m = p[0], 1.0 / p[1], p[5], p[7]
+    wsc = p[6] * _2M53
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0.size):
+            x0, s, t = xoroshiro128p(s0[lane], s1[lane])
+            y0, s, t = xoroshiro128p(s, t)
+            x1, s, t = xoroshiro128p(s, t)
+            y1, s, t = xoroshiro128p(s, t)
+            s0[lane] = s
+            s1[lane] = t
+            v0 = fma(u53_to_f64(x0 >> _U(11)), wsc, lo)
+            v1 = fma(u53_to_f64(x1 >> _U(11)), wsc, lo)
+            z0 = (v0 - mean) * istd
+            z1 = (v1 - mean) * istd
+            k0 = log64(uniform_open64(y0)) <= 0.5 * ((m - z0) * (m + z0))
+            k1 = log64(uniform_open64(y1)) <= 0.5 * ((m - z1) * (m + z1))
+            cand[q + _U(lane)] = v0
+            cand[q + _U(LANES + lane)] = v1
+            ok[q + _U(lane)] = k0 & (v0 >= vmin) & (v0 <= vmax)
+            ok[q + _U(LANES + lane)] = k1 & (v1 >= vmin) & (v1 <= vmax)
 
 
-def narrow(v, dst):
-    """``v`` rounded to the precision of ``dst``'s values (float32 for float16 outputs)."""
+def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
+    mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], 1.0 / p[4]
+    for r in range(cand.size // (2 * LANES)):
+        q = _U(2 * LANES * r)
+        for lane in range(s0.size):
+            x0, s, t = xoroshiro128p(s0[lane], s1[lane])
+            y0, s, t = xoroshiro128p(s, t)
+            x1, s, t = xoroshiro128p(s, t)
+            y1, s, t = xoroshiro128p(s, t)
+            s0[lane] = s
+            s1[lane] = t
+            z0 = fma(-log64(uniform_open64(x0)), ilam, a)
+            z1 = fma(-log64(uniform_open64(x1)), ilam, a)
+            d0 = z0 - lam
+            d1 = z1 - lam
+            k0 = (z0 <= b) & (-2.0 * log64(uniform_open64(y0)) >= d0 * d0)
+            k1 = (z1 <= b) & (-2.0 * log64(uniform_open64(y1)) >= d1 * d1)
+            v0 = fma(std, z0, mean)
+            v1 = fma(std, z1, mean)
+            cand[q + _U(lane)] = v0
+            cand[q + _U(LANES + lane)] = v1
+            ok[q + _U(lane)] = k0 & (v0 >= vmin) & (v0 <= vmax)
+            ok[q + _U(LANES + lane)] = k1 & (v1 >= vmin) & (v1 <= vmax)
 
 
-@overload(narrow)
-def _narrow(v, dst):
-    if dst.dtype.bitwidth == 64:
-        return lambda v, dst: v
-    return lambda v, dst: _f(v)
+def _by_width(f32, f64):
+    """A function of (s0, s1, cand, ok, p, vmin, vmax), for jitted code, running ``f64`` for
+    float64 candidates and ``f32`` for float32 and float16 (uint16) ones. It is compiled as a
+    function of its own (not inlined into the kernel): optimized alone, its candidate loop
+    vectorizes, which it did not inside the kernel next to the other proposals' loops."""
+    def dispatch(s0, s1, cand, ok, p, vmin, vmax):
+        pass
+
+    @overload(dispatch)
+    def _dispatch(s0, s1, cand, ok, p, vmin, vmax):
+        return f64 if cand.dtype.bitwidth == 64 else f32
+
+    return dispatch
+
+
+_normal = _by_width(_normal32, _normal64)
+_uniform = _by_width(_uniform32, _uniform64)
+_exponential = _by_width(_exponential32, _exponential64)
 
 
 @njit(inline="always")
-def uniform_candidate(s0, s1, lo, width, mean, std, m, dst):
-    u, w, s0, s1 = two_uniforms(s0, s1, dst)
-    v = fma(width, u, lo)
-    z = (v - mean) / std
-    ok = log_(w, dst) <= narrow(0.5 * ((m - z) * (m + z)), dst)
-    return narrow(v, dst), ok, s0, s1
-
-
-@njit(inline="always")
-def exponential_candidate(s0, s1, a, b, lam, mean, std, dst):
-    u, w, s0, s1 = two_uniforms(s0, s1, dst)
-    e = -log_(narrow(1.0 - u, dst), dst)  # 1 - u in (0, 1]
-    la = narrow(a, dst)
-    z = la + e / narrow(lam, dst)
-    d = z - narrow(lam, dst)
-    ok = (z <= narrow(b, dst)) & (narrow(-2.0, dst) * log_(w, dst) >= d * d)
-    return as_value(z, mean, std, dst), ok, s0, s1
-
-
-@njit(inline="always")
-def candidate_rounds(kind, s0, s1, cand, ok, p, dst):
-    """Run ``cand.shape[0] // 2`` rounds: two candidates per lane per round, into cand/ok."""
-    mean, std, a, b, lam, lo, width, m = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
-    na = narrow(a, dst)
-    nb = narrow(b, dst)
-    for r in range(cand.shape[0] // 2):
-        if kind == NORMAL:
-            for lane in range(s0.size):
-                z0, z1, x, y = normal_pair(s0[lane], s1[lane], dst)
-                s0[lane] = x
-                s1[lane] = y
-                cand[2 * r, lane] = as_value(z0, mean, std, dst)
-                ok[2 * r, lane] = (z0 >= na) & (z0 <= nb)
-                cand[2 * r + 1, lane] = as_value(z1, mean, std, dst)
-                ok[2 * r + 1, lane] = (z1 >= na) & (z1 <= nb)
-        elif kind == UNIFORM:
-            for lane in range(s0.size):
-                v0, k0, x, y = uniform_candidate(s0[lane], s1[lane], lo, width, mean, std, m, dst)
-                v1, k1, x, y = uniform_candidate(x, y, lo, width, mean, std, m, dst)
-                s0[lane] = x
-                s1[lane] = y
-                cand[2 * r, lane] = v0
-                ok[2 * r, lane] = k0
-                cand[2 * r + 1, lane] = v1
-                ok[2 * r + 1, lane] = k1
-        else:
-            for lane in range(s0.size):
-                v0, k0, x, y = exponential_candidate(s0[lane], s1[lane], a, b, lam, mean, std, dst)
-                v1, k1, x, y = exponential_candidate(x, y, a, b, lam, mean, std, dst)
-                s0[lane] = x
-                s1[lane] = y
-                cand[2 * r, lane] = v0
-                ok[2 * r, lane] = k0
-                cand[2 * r + 1, lane] = v1
-                ok[2 * r + 1, lane] = k1
-
-
-@njit(inline="always")
-def compact(cand, ok, vals, count):
-    """Append each lane's accepted candidates to its column of ``vals``; returns the fewest any
-    lane now has. Row ``POSITIONS`` of ``vals`` takes the overflow."""
+def compact(dst, off, cand, ok, count):
+    """Write each lane's accepted candidates to its next free positions in the block held at
+    dst[off:]; returns the fewest positions any lane has filled. Reads the batch in order,
+    candidate row by candidate row (all lanes), so it streams through cand and ok once."""
+    for q in range(cand.size // LANES):
+        for lane in range(LANES):
+            pos = count[lane]
+            if pos < POSITIONS:
+                dst[_U(off) + _U(pos * LANES + lane)] = cand[q * LANES + lane]
+                count[lane] = pos + ok[q * LANES + lane]
     least = POSITIONS
     for lane in range(LANES):
-        pos = count[lane]
-        for q in range(cand.shape[0]):
-            vals[min(pos, POSITIONS), lane] = cand[q, lane]
-            pos += ok[q, lane]
-        count[lane] = pos
-        least = min(least, pos)
+        least = min(least, count[lane])
     return least
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     """Fill the flat ``out`` with elements [start, start + out.size) of a truncated normal
     tensor. ``p`` = (mean, std, a, b, lam, lo, width, m) as float64, ``std`` signed (mirroring);
-    values are clamped into [vmin, vmax], the output-dtype values inside [lo, hi]."""
+    values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
+    number of candidate rounds per batch (speed only)."""
     b0, nb, nt = plan(start, out.size)
     for t in prange(nt):
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         tmp = np.empty(BLOCK, out.dtype)
-        proto = work_array(0, out)
-        cand = work_array((2 * rounds, LANES), out)
-        ok = np.empty((2 * rounds, LANES), np.int64)
-        vals = work_array((POSITIONS + 1, LANES), out)
+        cand = np.empty(2 * rounds * LANES, out.dtype)
+        ok = np.empty(2 * rounds * LANES, np.uint32)
         count = np.empty(LANES, np.int64)
         lo_, hi_ = task_blocks(t, nt, nb)
         for blk in range(b0 + lo_, b0 + hi_):
@@ -190,12 +269,11 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             count[:] = 0
             least = 0
             while least < POSITIONS:
-                candidate_rounds(kind, s0, s1, cand, ok, p, proto)
-                least = compact(cand, ok, vals, count)
-            lo_v = narrow(vmin, proto)
-            hi_v = narrow(vmax, proto)
-            for j in range(POSITIONS):
-                row = _U(off) + _U(j * LANES)
-                for lane in range(LANES):
-                    put(dst, row + _U(lane), min(max(vals[j, lane], lo_v), hi_v))
+                if kind == NORMAL:
+                    _normal(s0, s1, cand, ok, p, vmin, vmax)
+                elif kind == UNIFORM:
+                    _uniform(s0, s1, cand, ok, p, vmin, vmax)
+                else:
+                    _exponential(s0, s1, cand, ok, p, vmin, vmax)
+                least = compact(dst, off, cand, ok, count)
             finish(out, tmp, start, blk)

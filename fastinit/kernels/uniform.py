@@ -1,71 +1,83 @@
 """Uniform fill on [low, high).
 
-Values: ``v = fma(high - low, u, low)`` in float64, ``u = k / 2**24`` for 32-bit floats (k from
-bits 40-63 of the stream output for the even position of a pair, bits 8-31 for the odd one) and
-``u = k / 2**53`` for float64 (k the top 53 bits of each output). 32-bit outputs round that to
-float32 (float16: then to float16). The result is clamped into ``[vmin, vmax]``, the smallest
-and largest values of the output dtype inside ``[low, high)``, so rounding never yields ``high``.
+Values ``v = fma(k, s, low)``, clamped into ``[vmin, vmax]``, the smallest and largest values of
+the output dtype inside ``[low, high)`` (so rounding never yields ``high``), with
+- 32-bit floats (float16, float32): math in float32, ``s = float32(high - low) * 2**-24`` and
+  ``low`` rounded to float32, k a 24-bit integer: bits 40-63 of the lane's stream output for
+  the even position of a pair, bits 8-31 for the odd one. Float16 outputs are the clamped
+  float32 value rounded to float16 (vmin and vmax are then float16 values).
+- float64: math in float64, ``s = (high - low) * 2**-53``, k = the top 53 bits of each output.
+One rounding (the fma) in the value precision, then the clamp.
 """
 import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import fma
+from .bits import fma, i31_to_f32, shr32, u53_to_f64
 from .blocks import finish, plan, put, target, task_blocks
-from .rng import BLOCK, LANES, PAIRS, seed_lanes, xoroshiro128p
+from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
-_2M24 = 2.0**-24
+_f = np.float32
+_2M24 = _f(2.0**-24)
 _2M53 = 2.0**-53
+_u8 = np.uint32(8)
 
 
-def uniform_pair(s0, s1, low, scale, vmin, vmax, dst):
-    """One lane's next value pair and its new state: (v0, v1, s0, s1)."""
+def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
+    """Generate one block of uniform values into dst[off:off + BLOCK]; ``h`` (``halves()``) is
+    scratch for the 32-bit halves of the states."""
 
 
-@overload(uniform_pair)
-def _uniform_pair(s0, s1, low, scale, vmin, vmax, dst):
+@overload(uniform_block)
+def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
     if dst.dtype.bitwidth == 64:
-        def impl(s0, s1, low, scale, vmin, vmax, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            y, s0, s1 = xoroshiro128p(s0, s1)
-            v0 = fma(scale, float(np.int64(x >> _U(11))) * _2M53, low)
-            v1 = fma(scale, float(np.int64(y >> _U(11))) * _2M53, low)
-            return min(max(v0, vmin), vmax), min(max(v1, vmin), vmax), s0, s1
+        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax):
+            sc = scale * _2M53
+            for p in range(2 * PAIRS):
+                row = _U(off) + _U(LANES * p)
+                for lane in range(s0.size):
+                    x, a, b = xoroshiro128p(s0[lane], s1[lane])
+                    s0[lane] = a
+                    s1[lane] = b
+                    v = fma(u53_to_f64(x >> _U(11)), sc, low)
+                    dst[row + _U(lane)] = min(max(v, vmin), vmax)
     else:
-        def impl(s0, s1, low, scale, vmin, vmax, dst):
-            x, s0, s1 = xoroshiro128p(s0, s1)
-            v0 = np.float32(fma(scale, float(np.int64(x >> _U(40))) * _2M24, low))
-            v1 = np.float32(fma(scale, float(np.int64((x >> _U(8)) & _U(0xFFFFFF))) * _2M24, low))
-            lo = np.float32(vmin)
-            hi = np.float32(vmax)
-            return min(max(v0, lo), hi), min(max(v1, lo), hi), s0, s1
+        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax):
+            s0h, s0l, s1h, s1l = h
+            split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+            sc = _f(scale) * _2M24
+            lo = _f(low)
+            vlo = _f(vmin)
+            vhi = _f(vmax)
+            for k in range(PAIRS):
+                row = _U(off) + _U(2 * LANES * k)
+                for lane in range(s0h.size):
+                    rh, rl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+                    s0h[lane] = ah
+                    s0l[lane] = al
+                    s1h[lane] = bh
+                    s1l[lane] = bl
+                    v0 = fma(i31_to_f32(shr32(rh, _u8)), sc, lo)
+                    v1 = fma(i31_to_f32(shr32(rl, _u8)), sc, lo)
+                    put(dst, row + _U(lane), min(max(v0, vlo), vhi))
+                    put(dst, row + _U(LANES + lane), min(max(v1, vlo), vhi))
     return impl
 
 
-@njit(inline="always")
-def uniform_block(dst, off, s0, s1, low, scale, vmin, vmax):
-    for k in range(PAIRS):
-        row = _U(off) + _U(2 * LANES * k)
-        for lane in range(s0.size):
-            v0, v1, a, b = uniform_pair(s0[lane], s1[lane], low, scale, vmin, vmax, dst)
-            s0[lane] = a
-            s1[lane] = b
-            put(dst, row + _U(lane), v0)
-            put(dst, row + _U(LANES + lane), v1)
-
-
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_uniform(out, seed, start, low, scale, vmin, vmax):
-    """Fill the flat ``out`` with elements [start, start + out.size) of a uniform tensor."""
+    """Fill the flat ``out`` with elements [start, start + out.size) of a uniform tensor:
+    ``low + scale * u`` clamped into [vmin, vmax] (module docstring)."""
     b0, nb, nt = plan(start, out.size)
     for t in prange(nt):
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
+        h = halves()
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nb)
         for b in range(b0 + lo, b0 + hi):
             dst, off = target(out, tmp, start, b)
             seed_lanes(seed, b, s0, s1)
-            uniform_block(dst, off, s0, s1, low, scale, vmin, vmax)
+            uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax)
             finish(out, tmp, start, b)
