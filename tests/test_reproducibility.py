@@ -39,6 +39,22 @@ def digests() -> dict:
 
 # Changing any of these changes users' numbers: a major version bump (README, "Reproducibility").
 PINNED = {
+    "uniform-f16": "9b5807ed54a86d07",
+    "uniform-f32": "1ab91053f5016ba1",
+    "uniform-f64": "01c33bef919f7c01",
+    "uniform-c64": "da3b380de7d93b81",
+    "normal-f16": "07d83706420b30c6",
+    "normal-f32": "f85119138d63f616",
+    "normal-f64": "2eea7ab01b783bfe",
+    "normal-c128": "3c1acc2a09bcad9d",
+    "truncnorm-central-f32": "79792950e175135e",
+    "truncnorm-central-f64": "344f59177755c180",
+    "truncnorm-narrow-f32": "95340552fdfa2610",
+    "truncnorm-tail-f32": "59b4c0ed4f6dd383",
+    "truncnorm-negtail-f64": "90f9af9613f86668",
+    "truncnorm-tail-f16": "4340fa672039c861",
+    "sparse-f32": "466e6b5c2796292c",
+    "sparse-f64": "da268240e4db07b0",
 }
 
 
