@@ -1,15 +1,24 @@
-"""Bit-exact scalar primitives the kernels build on: fused multiply-add, float/int bit casts,
-float16 rounding.
+"""Bit-exact scalar primitives the kernels build on: fused multiply-add, square root, float/int
+bit casts and conversions, float16 rounding, and 32-bit integer arithmetic.
 
-Each is one LLVM instruction with IEEE semantics, so a kernel that uses only these, integer
-arithmetic and correctly rounded +, -, *, / and sqrt gives the same bits on every machine (and,
-later, on the GPU). ``fma`` is explicit because compilers may or may not contract ``a * b + c``
-on their own; here the rounding is fixed by the source.
+Each is one LLVM instruction (or a short exact sequence) with IEEE semantics, so a kernel that
+uses only these, integer arithmetic and correctly rounded +, -, *, / gives the same bits on
+every machine (and, later, on the GPU). ``fma`` is explicit because compilers may or may not
+contract ``a * b + c`` on their own; here the rounding is fixed by the source. ``sqrt`` is the
+``llvm.sqrt`` intrinsic (correctly rounded), never a libm call.
+
+The 32-bit integer operations exist because Numba widens uint32 operands to 64 bits; these keep
+them 32 bits wide, so that a loop of 32-bit words vectorizes 8 to a ymm register, at the width
+of the float32 math it feeds (AVX2 has no vector int64-to-float conversion at all).
 """
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
+
+_I16 = ir.IntType(16)
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
 
 
 @intrinsic
@@ -22,6 +31,19 @@ def fma(typingctx, a, b, c):
         return builder.fma(*args)
 
     return a(a, a, a), codegen
+
+
+@intrinsic
+def sqrt(typingctx, x):
+    """Correctly rounded square root (``llvm.sqrt``), never a libm call."""
+    if not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.sqrt", [args[0].type])
+        return builder.call(fn, args)
+
+    return x(x), codegen
 
 
 def _bitcast(src, dst, dst_llvm):
@@ -38,9 +60,9 @@ def _bitcast(src, dst, dst_llvm):
     return cast
 
 
-f32_as_u32 = _bitcast(types.float32, types.uint32, ir.IntType(32))
+f32_as_u32 = _bitcast(types.float32, types.uint32, _I32)
 u32_as_f32 = _bitcast(types.uint32, types.float32, ir.FloatType())
-f64_as_u64 = _bitcast(types.float64, types.uint64, ir.IntType(64))
+f64_as_u64 = _bitcast(types.float64, types.uint64, _I64)
 u64_as_f64 = _bitcast(types.uint64, types.float64, ir.DoubleType())
 
 
@@ -51,14 +73,13 @@ def f32_to_f16_bits(typingctx, x):
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), ir.IntType(16))
+        return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), _I16)
 
     return types.uint16(x), codegen
 
 
-# 32-bit integer arithmetic. Numba widens uint32 operands to 64 bits; these keep them 32 bits
-# wide so that a loop over uint32 words vectorizes 8 to a ymm register, like the float32 math
-# it feeds. All wrap modulo 2**32 (shifts take a count below 32).
+# --- 32-bit integer words -------------------------------------------------------------------
+
 def _binop32(method):
     @intrinsic
     def op(typingctx, a, b):
@@ -73,8 +94,10 @@ def _binop32(method):
     return op
 
 
+# uint32 (op) uint32 -> uint32, modulo 2**32; shift counts below 32
 add32 = _binop32("add")
 sub32 = _binop32("sub")
+mul32 = _binop32("mul")
 and32 = _binop32("and_")
 or32 = _binop32("or_")
 xor32 = _binop32("xor")
@@ -89,7 +112,7 @@ def lo32(typingctx, x):
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.trunc(args[0], ir.IntType(32))
+        return builder.trunc(args[0], _I32)
 
     return types.uint32(x), codegen
 
@@ -101,10 +124,41 @@ def hi32(typingctx, x):
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.trunc(builder.lshr(args[0], ir.Constant(ir.IntType(64), 32)), ir.IntType(32))
+        return builder.trunc(builder.lshr(args[0], ir.Constant(_I64, 32)), _I32)
 
     return types.uint32(x), codegen
 
+
+@intrinsic
+def to_u32(typingctx, x):
+    """The low 32 bits of an integer (a bool gives 0 or 1)."""
+    if not isinstance(x, (types.Integer, types.Boolean)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        v = args[0]
+        if v.type.width > 32:
+            return builder.trunc(v, _I32)
+        if v.type.width < 32:
+            return builder.zext(v, _I32)
+        return v
+
+    return types.uint32(x), codegen
+
+
+@intrinsic
+def u32_to_u64(typingctx, x):
+    """A uint32 widened to uint64."""
+    if x != types.uint32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.zext(args[0], _I64)
+
+    return types.uint64(x), codegen
+
+
+# --- conversions ----------------------------------------------------------------------------
 
 @intrinsic
 def i31_to_f32(typingctx, x):
@@ -119,17 +173,6 @@ def i31_to_f32(typingctx, x):
 
 
 @intrinsic
-def u32_to_u64(typingctx, x):
-    if x != types.uint32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.zext(args[0], ir.IntType(64))
-
-    return types.uint64(x), codegen
-
-
-@intrinsic
 def i31_to_f64(typingctx, x):
     """float64 of a uint32 below 2**31 (exact)."""
     if x != types.uint32:
@@ -141,36 +184,6 @@ def i31_to_f64(typingctx, x):
     return types.float64(x), codegen
 
 
-_2P52 = np.uint64(0x4330000000000000)  # bits of the float64 2**52
-_2P84 = np.uint64(0x4530000000000000)  # bits of the float64 2**84
-_2P84_52 = 2.0**84 + 2.0**52
-
-
-@njit(inline="always")
-def u53_to_f64(k):
-    """float64 of a uint64 below 2**53, exactly, by integer and float adds only (AVX2 has no
-    vector int64 to float64 conversion): (2**84 + hi * 2**32) - (2**84 + 2**52) + (2**52 + lo)."""
-    hi = u64_as_f64((k >> np.uint64(32)) | _2P84)
-    lo = u64_as_f64((k & np.uint64(0xFFFFFFFF)) | _2P52)
-    return (hi - _2P84_52) + lo
-
-
-@intrinsic
-def sqrt(typingctx, x):
-    """Correctly rounded square root (``llvm.sqrt``, IEEE), never a libm call."""
-    if not isinstance(x, types.Float):
-        return None
-
-    def codegen(context, builder, signature, args):
-        fn = builder.module.declare_intrinsic("llvm.sqrt", [args[0].type])
-        return builder.call(fn, args)
-
-    return x(x), codegen
-
-
-mul32 = _binop32("mul")
-
-
 @intrinsic
 def f32_to_u31(typingctx, x):
     """A float32 in [0, 2**31) truncated toward zero, as uint32."""
@@ -178,23 +191,20 @@ def f32_to_u31(typingctx, x):
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.fptosi(args[0], ir.IntType(32))
+        return builder.fptosi(args[0], _I32)
 
     return types.uint32(x), codegen
 
 
-@intrinsic
-def to_u32(typingctx, x):
-    """The low 32 bits of an integer (a bool gives 0 or 1)."""
-    if not isinstance(x, (types.Integer, types.Boolean)):
-        return None
+_2P52 = np.uint64(0x4330000000000000)  # bits of the float64 2**52
+_2P84 = np.uint64(0x4530000000000000)  # bits of the float64 2**84
+_2P84_52 = 2.0**84 + 2.0**52
 
-    def codegen(context, builder, signature, args):
-        v = args[0]
-        if v.type.width > 32:
-            return builder.trunc(v, ir.IntType(32))
-        if v.type.width < 32:
-            return builder.zext(v, ir.IntType(32))
-        return v
 
-    return types.uint32(x), codegen
+@njit(forceinline=True, error_model="numpy")
+def u53_to_f64(k):
+    """float64 of a uint64 below 2**53, exactly, by integer and float adds only (AVX2 has no
+    vector int64 to float64 conversion): (2**84 + hi * 2**32) - (2**84 + 2**52) + (2**52 + lo)."""
+    hi = u64_as_f64((k >> np.uint64(32)) | _2P84)
+    lo = u64_as_f64((k & np.uint64(0xFFFFFFFF)) | _2P52)
+    return (hi - _2P84_52) + lo

@@ -4,8 +4,9 @@ everywhere: only integer bit operations, correctly rounded arithmetic and explic
 libm calls neither vectorize under Numba nor agree bit for bit across platforms; these do both.
 Coefficients are Cephes' (S. L. Moshier) for logf, sinf, cosf, sin and cos; the float64 log is
 the atanh series. The longer polynomials are evaluated by Estrin's scheme (shorter dependency
-chains, which is what limits these kernels), with the exact order of operations in the code. The sincos functions take the angle as an integer fraction of a turn, so range
-reduction is exact: the top three bits pick the octant, the rest give ``t`` in [0, pi/4).
+chains, which is what limits these kernels), in exactly the order of operations in the code.
+The sincos functions take the angle as an integer fraction of a turn, so range reduction is
+exact: the top three bits pick the octant, the rest give ``t`` in [0, pi/4).
 The float32 functions do their integer work in 32-bit words (``bits.*32``), so that they
 vectorize at the width of the float32 math.
 """

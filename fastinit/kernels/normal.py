@@ -16,8 +16,6 @@ The lanes' states are kept as 32-bit halves for 32-bit outputs (``rng.xoroshiro1
 whole loop runs 8 lanes to a register; each loop step does two rows (two independent Box-Muller
 chains), which is what the latency-bound math needs.
 """
-import math
-
 import numpy as np
 from numba import njit, prange
 from numba.extending import overload

@@ -14,6 +14,9 @@ How a stream's outputs become values is each distribution's business (see its mo
 all share one rule: a 32-bit float (float16, float32, complex64) value pair at lane positions
 ``2k, 2k+1`` comes from the stream's ``k``-th output; for 64-bit floats, from outputs ``2k`` and
 ``2k+1``.
+
+``xoroshiro128p_32`` computes the same step on the 32-bit halves of the state (identical
+outputs and states); kernels with 32-bit outputs use it so that their whole loop is 32-bit.
 """
 import numpy as np
 from numba import njit
@@ -81,7 +84,9 @@ def seed_lanes(seed, block, s0, s1):
 
 # The same xoroshiro128+ step on 32-bit halves (h = bits 32-63, l = bits 0-31) of s0 and s1.
 # Identical outputs and states; a loop of it is all 32-bit, so it vectorizes at the width of
-# float32 math (8 lanes a ymm register) with no 64-to-32-bit narrowing between the two.
+# float32 math (8 lanes a ymm register) with no 64-to-32-bit narrowing between the two. It stays
+# inline="always": compiled on its own, LLVM turns the carry test into llvm.uadd.with.overflow,
+# which the loop vectorizer cannot handle.
 _u = np.uint32
 _u1, _u4, _u9, _u14 = _u(1), _u(4), _u(9), _u(14)
 _u18, _u23, _u28 = _u(18), _u(23), _u(28)

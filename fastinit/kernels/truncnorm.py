@@ -29,7 +29,6 @@ its last position is filled are dropped. Rounds run vectorized across lanes in b
 ``rounds`` (a performance setting only); a lane's values depend only on its own candidate
 sequence, never on the batch size.
 """
-import math
 
 import numpy as np
 from numba import njit, prange
