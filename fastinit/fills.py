@@ -101,8 +101,8 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
         v = low + (high - low)\, u, \qquad u = k / 2^{24} \text{ (32-bit floats) or } k / 2^{53}
         \text{ (float64)}
 
-    computed in float64 with one rounding (``fma``), then rounded to the output dtype and kept
-    below ``high``: the largest value is the largest value of the dtype that is smaller than
+    computed with one rounding (``fma``) in float32 for float16 and float32 outputs (``low`` and
+    ``high - low`` rounded to float32) and in float64 for float64, then kept below ``high``: the largest value is the largest value of the dtype that is smaller than
     ``high``, so ``high`` never appears, in any dtype. Complex dtypes draw real and imaginary
     parts independently on :math:`[low, high)`, as ``torch.Tensor.uniform_`` does.
 
@@ -376,6 +376,8 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     std = ck.std_value(std)
     ck.fits("std", Z_MAX * std, t.dtype)
     n_rows, n_cols = t.full
+    if max(t.full) >= 2**32:
+        raise ValueError(f"shape: sparse supports fewer than 2**32 rows and columns, got {t.full!r}")
     nz = math.ceil(sparsity * n_rows)
     h, dl = sparse_domain(n_rows)
     return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)

@@ -163,6 +163,7 @@ BAD = [
     (lambda: fastinit.sparse(4, 4, sparsity=float("nan")), ValueError, ["sparsity", "nan"]),
     (lambda: fastinit.sparse(4, 4, 4, sparsity=0.5), ValueError, ["shape", "2"]),
     (lambda: fastinit.sparse(4, 4), TypeError, ["sparsity"]),
+    (lambda: fastinit.sparse(2**32, 0, sparsity=0.5), ValueError, ["shape", "2**32"]),
     (lambda: fastinit.normal(4, 4, rows=slice(0, 4, 2)), ValueError, ["rows"]),
     (lambda: fastinit.normal(4, 4, rows=3), TypeError, ["rows"]),
     (lambda: fastinit.normal(seed=1.5), TypeError, ["seed", "1.5"]),

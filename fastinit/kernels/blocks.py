@@ -6,7 +6,6 @@ range's ends are generated into a per-task scratch block and the overlap copied.
 to ``prange`` tasks in contiguous runs; a block's values depend only on its index, so neither the
 task count nor the thread count can change the output.
 """
-import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
