@@ -1,11 +1,20 @@
 """fastinit: neural-network weight initializers for very large arrays.
 
 Hand-written parallel Numba kernels on one xoroshiro128+ RNG core; the values depend only on the
-seed, the shape, the dtype and the parameters (README, "Reproducibility").
+seed, the shape, the dtype and the parameters (README, "Reproducibility"). Every initializer of
+PyTorch, Keras 3, JAX, WeightInitializers.jl and Keraflow, with that framework's semantics
+(README, "Initializers").
 """
 from . import _threading  # noqa: F401  (chooses Numba's threading layer before any kernel runs)
-from ._seeding import seed
+from ._seeding import Key, seed
+from .fans import LAYOUTS, calculate_gain, compute_fans
 from .fills import constant, normal, ones, sparse, truncated_normal, uniform, zeros
+from .initializer import FUNCTIONS, Initializer
+from .initializers import *  # noqa: F401,F403  (the initializers, listed in their __all__)
+from .initializers import __all__ as _initializers
+from .registry import deserialize, get, serialize
 
-__version__ = "0.1.0"
-__all__ = ["seed", "uniform", "normal", "truncated_normal", "sparse", "constant", "zeros", "ones"]
+__version__ = "0.2.0"
+__all__ = ["seed", "Key", "Initializer", "get", "serialize", "deserialize", "compute_fans",
+           "calculate_gain", "LAYOUTS", "FUNCTIONS", "uniform", "normal", "truncated_normal",
+           "sparse", "constant", "zeros", "ones", *_initializers]

@@ -3,9 +3,12 @@
 Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None, **params)``:
 
 - ``shape``: ints, or one tuple; may be left out when ``out`` is given (then ``out.shape``).
+  With neither, the call returns an :class:`fastinit.Initializer` holding the parameters
+  (``fastinit.normal(std=0.02)(256, 128)``); a 0-dimensional tensor is ``f(())``.
 - ``dtype``: float16, float32 (the default, or ``out``'s dtype) or float64; uniform, normal and
   the constants also take complex64 and complex128.
-- ``seed``: an int, a ``numpy.random.Generator`` or ``None`` (see :func:`fastinit.seed`). The
+- ``seed``: an int, a :class:`fastinit.Key`, a ``numpy.random.Generator`` or ``None`` (see
+  :func:`fastinit.seed`). The
   values depend only on the seed, the shape, the dtype and the parameters: never on the number
   of threads, and the same on every machine (README, "Reproducibility").
 - ``out``: a writable C-contiguous numpy array of the right shape and dtype to fill in place.
@@ -24,6 +27,7 @@ import numpy as np
 
 from . import _checks as ck
 from ._seeding import SeedLike, seed64
+from .initializer import initializer
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
 from .kernels.sparse import fill_sparse, sparse_domain
@@ -48,11 +52,13 @@ class _Target:
         self.dtype = ck.dtype_from(dtype, out, allowed)
         if full:
             first, stop = ck.row_range(rows, full[0])
+            self.first = first
             self.shape = (stop - first,) + full[1:]
         else:
             if rows is not None:
                 raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
             first, self.shape = 0, ()
+            self.first = 0
         self.start = first * math.prod(full[1:])
         self.out = None if out is None else ck.check_out(out, self.shape, self.dtype)
 
@@ -93,6 +99,7 @@ def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> t
     return float(vmin), float(vmax)
 
 
+@initializer
 def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None, seed: SeedLike = None,
             out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A tensor of values drawn from the uniform distribution on :math:`[low, high)`.
@@ -146,6 +153,7 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     return t.fill(seed, fill_uniform, low, high - low, vmin, vmax)
 
 
+@initializer
 def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A tensor of values drawn from the normal distribution :math:`\mathcal{N}(mean, std^2)`.
@@ -272,6 +280,7 @@ def _rounds(acceptance: float) -> int:
     return int(min(max(math.ceil(need / 2), 8), 1 << 16))
 
 
+@initializer
 def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
                      dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
                      rows: slice | None = None) -> np.ndarray:
@@ -334,6 +343,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
 
 
+@initializer
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
@@ -383,12 +393,15 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
 
 
-def constant(*shape: int, value: Any, dtype: Any = None, out: np.ndarray | None = None,
-             rows: slice | None = None) -> np.ndarray:
-    """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``).
+@initializer
+def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
+             out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``, JAX
+    ``constant``).
 
     ``value`` must be finite and representable in ``dtype`` (complex for complex dtypes). The
-    fill is numpy's, which runs at the machine's write bandwidth.
+    fill is numpy's, which runs at the machine's write bandwidth. ``seed`` is accepted and
+    ignored, so that every initializer takes the same arguments.
     """
     t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
     if t.dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
@@ -402,11 +415,17 @@ def constant(*shape: int, value: Any, dtype: Any = None, out: np.ndarray | None 
     return arr
 
 
-def zeros(*shape: int, dtype: Any = None, out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
-    """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, WeightInitializers.jl ``zeros32``)."""
+@initializer
+def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+          rows: slice | None = None) -> np.ndarray:
+    """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, JAX ``zeros``,
+    WeightInitializers.jl ``zeros32``); ``seed`` is ignored."""
     return constant(*shape, value=0.0, dtype=dtype, out=out, rows=rows)
 
 
-def ones(*shape: int, dtype: Any = None, out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
-    """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, WeightInitializers.jl ``ones32``)."""
+@initializer
+def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+         rows: slice | None = None) -> np.ndarray:
+    """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, JAX ``ones``,
+    WeightInitializers.jl ``ones32``); ``seed`` is ignored."""
     return constant(*shape, value=1.0, dtype=dtype, out=out, rows=rows)

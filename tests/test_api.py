@@ -89,8 +89,8 @@ def test_empty_and_scalar_shapes():
     for f in RANDOM.values():
         assert f(0, 5, seed=1).shape == (0, 5)
         assert f(5, 0, seed=1).shape == (5, 0)
-    assert fastinit.normal(seed=1).shape == ()
-    assert fastinit.normal(seed=1) == fastinit.normal(1, seed=1)[0]
+    assert fastinit.normal((), seed=1).shape == ()
+    assert fastinit.normal((), seed=1) == fastinit.normal(1, seed=1)[0]
 
 
 def test_constants():
@@ -166,6 +166,7 @@ BAD = [
     (lambda: fastinit.sparse(2**32, 0, sparsity=0.5), ValueError, ["shape", "2**32"]),
     (lambda: fastinit.normal(4, 4, rows=slice(0, 4, 2)), ValueError, ["rows"]),
     (lambda: fastinit.normal(4, 4, rows=3), TypeError, ["rows"]),
+    (lambda: fastinit.normal(3, seed=1.5), TypeError, ["seed", "1.5"]),
     (lambda: fastinit.normal(seed=1.5), TypeError, ["seed", "1.5"]),
     (lambda: fastinit.normal(seed="a"), TypeError, ["seed"]),
     (lambda: fastinit.constant(3, value=float("nan")), ValueError, ["value", "nan"]),

@@ -1,0 +1,173 @@
+"""Partial application: an initializer called with parameters but no shape returns an
+:class:`Initializer`, a picklable, comparable object that fills tensors later.
+
+>>> init = fastinit.kaiming_normal(gain=1.0)      # no shape: an Initializer
+>>> init
+fastinit.kaiming_normal(gain=1.0)
+>>> w = init(256, 128, seed=0)                     # same as fastinit.kaiming_normal(256, 128, gain=1.0, seed=0)
+
+As WeightInitializers.jl's partial functions and Keras' initializer objects do. Every public
+initializer is wrapped by :func:`initializer`, which also registers it by name, so that
+``Initializer``\\ s pickle and serialize by name and :func:`fastinit.get` finds them.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Initializer", "initializer", "FUNCTIONS"]
+
+#: every public initializer function, by name
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+#: shape-independent parameter checks run when an Initializer is made, by function name
+_CHECKS: dict[str, Callable[..., None]] = {}
+
+_PER_CALL = ("out", "rows")  # parameters that only make sense on a call with a shape
+
+
+def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None = None):
+    """Register ``fn`` under its name and make a call with no shape and no ``out`` return an
+    :class:`Initializer` holding the given parameters. ``check(**params)``, if given, validates
+    the parameters that do not depend on the shape when the Initializer is made."""
+    def wrap(f):
+        @functools.wraps(f)
+        def wrapper(*shape, **params):
+            if not shape and params.get("out") is None:
+                return Initializer(f.__name__, **params)
+            return f(*shape, **params)
+        FUNCTIONS[f.__name__] = wrapper
+        if check is not None:
+            _CHECKS[f.__name__] = check
+        return wrapper
+    return wrap if fn is None else wrap(fn)
+
+
+def _check_common(params: dict[str, Any]) -> None:
+    """The checks every initializer shares that do not need a shape: ``seed`` and ``dtype``."""
+    from ._seeding import check_seed
+    if "seed" in params:
+        check_seed(params["seed"])
+    if params.get("dtype") is not None:
+        try:
+            np.dtype(params["dtype"])
+        except TypeError as e:
+            raise TypeError(f"dtype: not a dtype: {params['dtype']!r}") from e
+
+
+def _parameters(name: str) -> dict[str, inspect.Parameter]:
+    sig = inspect.signature(FUNCTIONS[name])
+    return {k: p for k, p in sig.parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+
+def _plain(value: Any) -> Any:
+    """A config value in plain Python: dtypes by name, Keys by their 64-bit value, arrays as lists."""
+    from ._seeding import Key
+    if isinstance(value, Key):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (type, np.dtype)):
+        return np.dtype(value).name
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Initializer:
+    """An initializer function with some of its parameters bound.
+
+    Calling it with a shape (or ``out=``) fills a tensor: parameters given to the call override
+    the bound ones. Calling it with parameters but no shape returns a new Initializer with those
+    parameters bound as well.
+
+    Parameters
+    ----------
+    name : str
+        The name of a fastinit initializer (``fastinit.FUNCTIONS``), e.g. ``"kaiming_normal"``.
+    **params
+        Keyword parameters of that function (not ``out``).
+    """
+
+    __slots__ = ("name", "params")
+
+    def __init__(self, name: str, **params: Any) -> None:
+        if name not in FUNCTIONS:
+            import difflib
+            close = difflib.get_close_matches(name, FUNCTIONS, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(f"name: no fastinit initializer named {name!r}{hint}")
+        known = _parameters(name)
+        for k in params:
+            if k not in known or k in _PER_CALL:
+                raise TypeError(f"{name}: unexpected parameter {k!r} "
+                                f"(parameters: {', '.join(p for p in known if p not in _PER_CALL)})")
+        _check_common(params)
+        if name in _CHECKS:
+            _CHECKS[name](**params)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "params", dict(params))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Initializer objects are immutable")
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        """The initializer function."""
+        return FUNCTIONS[self.name]
+
+    def __call__(self, *shape: Any, **params: Any) -> Any:
+        return FUNCTIONS[self.name](*shape, **{**self.params, **params})
+
+    def get_config(self) -> dict[str, Any]:
+        """Every parameter's value (bound, or the function's default), as plain Python values,
+        with the function's name under ``"name"``: ``Initializer.from_config(c)`` rebuilds an
+        equal Initializer."""
+        config: dict[str, Any] = {"name": self.name}
+        for k, p in _parameters(self.name).items():
+            if k in _PER_CALL:
+                continue
+            if k in self.params:
+                config[k] = _plain(self.params[k])
+            elif p.default is not inspect.Parameter.empty:
+                config[k] = _plain(p.default)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Initializer":
+        """The Initializer that :meth:`get_config` describes."""
+        if not isinstance(config, dict) or "name" not in config:
+            raise ValueError(f"config: expected a dict with a 'name' key, got {config!r}")
+        params = {k: v for k, v in config.items() if k != "name"}
+        return cls(config["name"], **params)
+
+    def _key(self):
+        cfg = self.get_config()
+        seed = self.params.get("seed")
+        if isinstance(seed, np.random.Generator):  # a generator is equal only to itself
+            cfg["seed"] = id(seed)
+        return cfg
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Initializer):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self._key().items(), key=lambda kv: kv[0])))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"fastinit.{self.name}({args})"
+
+    def __reduce__(self):
+        return (_rebuild, (self.name, self.params))
+
+
+def _rebuild(name: str, params: dict[str, Any]) -> Initializer:
+    import fastinit  # noqa: F401  (registers every initializer)
+    return Initializer(name, **params)

@@ -1,0 +1,826 @@
+"""The initializers of PyTorch, Keras 3, JAX, WeightInitializers.jl and Keraflow, on fastinit's
+fills: variance scaling (glorot, kaiming, lecun), orthogonal, identity, eye, dirac, stft and
+WeightInitializers.jl's typed convenience family (``zeros32``, ``randn64``, ``randC32``, ...).
+
+Every initializer has the foundation's shape ``f(*shape, <parameters>, dtype=None, seed=None,
+out=None, rows=None)`` (see :mod:`fastinit.fills`), and the variance-scaling ones a ``layout``
+that names the framework whose fan convention they follow (:func:`fastinit.fans.compute_fans`;
+``"torch"`` by default). Called with parameters but no shape, an initializer returns an
+:class:`fastinit.Initializer`.
+
+Where the frameworks disagree, a parameter selects each one's behaviour:
+
+- **Truncation.** A ``*_normal`` variance initializer is untruncated in torch and
+  WeightInitializers.jl, truncated in Keras and JAX: ``truncated=None`` follows the layout's
+  framework (truncated for ``"keras"`` and ``"jax"``). Truncated means Keras' and JAX's rule:
+  values within two standard deviations, the standard deviation divided by
+  :data:`TRUNCATED_STD` so the *truncated* distribution has the intended variance. torch's
+  absolute bounds are :func:`fastinit.truncated_normal`.
+- **"normal".** ``variance_scaling(distribution="normal")`` is truncated for ``layout="keras"``
+  (Keras maps it to "truncated_normal") and untruncated otherwise (JAX).
+- **Complex dtypes** follow JAX: a disk for uniform, a modulus truncated at 2 for truncated
+  normal (divided by :data:`COMPLEX_TRUNCATED_STD`), :math:`E|v|^2` equal to the variance.
+- **Identity on n-D kernels** is WeightInitializers.jl's :func:`identity` (centre
+  ``ceil(k/2)`` 1-based, last two axes (in, out)); torch's :func:`dirac` (centre ``k // 2``,
+  first two axes (out, in)); Keras' and torch's 2-D-only :func:`eye`.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _checks as ck
+from . import fills
+from ._seeding import SeedLike, seed64
+from .fans import LAYOUTS, Axes, calculate_gain, compute_fans
+from .initializer import initializer
+from .kernels.polar import DISK, TRUNCATED, polar_
+
+__all__ = [
+    "variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "he_uniform", "he_normal", "lecun_uniform",
+    "lecun_normal", "orthogonal", "identity", "eye", "dirac", "stft",
+    "TRUNCATED_STD", "COMPLEX_TRUNCATED_STD", "MODES", "DISTRIBUTIONS",
+]
+
+#: the standard deviation of N(0, 1) truncated to [-2, 2] (Keras, JAX)
+TRUNCATED_STD = 0.87962566103423978
+#: JAX's constant for the complex normal whose modulus is truncated at 2
+COMPLEX_TRUNCATED_STD = 0.95311164380491208
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
+_TRUNCATING = ("keras", "jax")
+
+
+# --- variance scaling ----------------------------------------------------------------------------
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def _positive(name: str, value: Any) -> float:
+    v = ck.real(name, value)
+    if not v > 0:
+        raise ValueError(f"{name}: must be > 0, got {value!r}")
+    return v
+
+
+def _truncated(truncated: Any, layout: str) -> bool:
+    if truncated is None:
+        return layout in _TRUNCATING
+    if not isinstance(truncated, (bool, np.bool_)):
+        raise TypeError(f"truncated: expected True, False or None, got {truncated!r}")
+    return bool(truncated)
+
+
+def _gain(gain: Any, nonlinearity: Any, a: Any) -> float:
+    if gain is not None:
+        return _positive("gain", gain)
+    a = ck.real("a", a)
+    return float(calculate_gain(_choice("nonlinearity", nonlinearity, _NONLINEARITIES), a))
+
+
+def _check_variance(scale=1.0, mode="fan_in", distribution="truncated_normal", layout="torch",
+                    **_):
+    _positive("scale", scale)
+    _choice("mode", mode, MODES)
+    _choice("distribution", distribution, DISTRIBUTIONS)
+    _choice("layout", layout, LAYOUTS)
+
+
+def _check_family(gain=None, nonlinearity="leaky_relu", a=0.0, mode="fan_in", truncated=None,
+                  layout="torch", **_):
+    _gain(gain, nonlinearity, a)
+    _choice("mode", mode, MODES)
+    _truncated(truncated, _choice("layout", layout, LAYOUTS))
+
+
+from .fans import NONLINEARITIES as _NONLINEARITIES  # noqa: E402
+
+
+def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> float:
+    """1 / the fan that ``mode`` names, for the full tensor (Keras: the fan at least 1)."""
+    full = ck.shape_from(shape, out)
+    fan_in, fan_out = compute_fans(full, layout, **axes)
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
+           "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
+    if layout == "keras" or axes.get("input_axes") is not None:  # Keras' max(1, n)
+        fan = max(1.0, fan)
+    if not fan > 0:
+        raise ValueError(f"shape: {mode} is {fan} for shape {full!r} under layout={layout!r}; "
+                         f"variance scaling needs a positive fan")
+    return 1.0 / fan
+
+
+def _draw(shape: tuple, variance: float, distribution: str, *, dtype: Any, seed: SeedLike,
+          out: Any, rows: Any) -> np.ndarray:
+    """Values of variance ``variance`` from ``distribution`` ("truncated_normal",
+    "untruncated_normal" or "uniform"), JAX's complex variants for complex dtypes."""
+    dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
+    std = math.sqrt(variance)
+    if dt.kind == "c" and distribution != "untruncated_normal":
+        arr = fills.uniform(*shape, low=0.0, high=1.0, dtype=dt, seed=seed, out=out, rows=rows)
+        if distribution == "uniform":
+            kind, c, scale = DISK, 0.0, std
+        else:
+            kind, c, scale = TRUNCATED, -math.expm1(-4.0), std / COMPLEX_TRUNCATED_STD
+        if arr.size:
+            polar_(arr.reshape(-1).view(np.finfo(dt).dtype), kind, c, scale)
+        return arr
+    if distribution == "truncated_normal":
+        s = std / TRUNCATED_STD
+        return fills.truncated_normal(*shape, std=s, lo=-2.0 * s, hi=2.0 * s, dtype=dt, seed=seed,
+                                      out=out, rows=rows)
+    if distribution == "untruncated_normal":
+        return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows)
+    limit = math.sqrt(3.0 * variance)
+    return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows)
+
+
+_AXES_DOC = """
+    layout : {"torch", "keras", "jax", "lux", "keraflow"}
+        The weight layout that gives fan_in and fan_out (:func:`fastinit.fans.compute_fans`);
+        ``"torch"`` (out, in, *kernel) by default.
+    in_axis, out_axis, batch_axis : int or sequence of int, optional
+        JAX's explicit axes; override ``layout``.
+    input_axes, output_axes : sequence of int, optional
+        Keras 3's explicit axes (both or neither); override ``layout``."""
+
+_COMMON_DOC = """
+    dtype : dtype, optional
+        float16, float32 (default), float64, complex64 or complex128.
+    seed : int, fastinit.Key, numpy.random.Generator or None
+        See :func:`fastinit.seed`.
+    out : numpy.ndarray, optional
+        Filled in place and returned.
+    rows : slice, optional
+        Only these leading-axis rows of the full tensor (the fans are those of the full shape)."""
+
+
+def _doc(f):
+    f.__doc__ = f.__doc__.replace("    {axes}", _AXES_DOC.strip("\n")).replace("    {common}", _COMMON_DOC.strip("\n"))
+    return f
+
+
+@initializer(check=_check_variance)
+@_doc
+def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
+                     distribution: str = "truncated_normal", layout: str = "torch",
+                     in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
+                     input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
+                     seed: SeedLike = None, out: np.ndarray | None = None,
+                     rows: slice | None = None) -> np.ndarray:
+    r"""Values whose variance adapts to the tensor's fans, as Keras 3's and JAX's
+    ``variance_scaling`` (Keras' defaults).
+
+    .. math::
+        \sigma^2 = \frac{scale}{n}, \qquad n = fan_{in},\ fan_{out},\
+        \frac{fan_{in} + fan_{out}}{2} \text{ or } \sqrt{fan_{in} fan_{out}} \text{ (mode)}
+
+    - ``"truncated_normal"``: :math:`\mathcal{N}(0, s^2)` restricted to :math:`[-2s, 2s]`,
+      :math:`s = \sigma / 0.87962566103423978`, so the values' standard deviation is
+      :math:`\sigma` (Keras, JAX);
+    - ``"untruncated_normal"``: :math:`\mathcal{N}(0, \sigma^2)`;
+    - ``"uniform"``: :math:`U[-\sqrt{3}\sigma, \sqrt{3}\sigma)`;
+    - ``"normal"``: ``"truncated_normal"`` for ``layout="keras"`` (Keras' mapping), else
+      ``"untruncated_normal"`` (JAX's meaning).
+
+    For complex dtypes (JAX): uniform on the disk of radius :math:`\sqrt{2}\sigma`; truncated
+    normal with modulus :math:`|v| \le 2 s`, :math:`s = \sigma / 0.95311164380491208`, from
+    :math:`|v|^2/s^2 \sim Exp(1)` truncated at 4 and a uniform angle; normal with independent
+    parts of variance :math:`\sigma^2/2`.
+
+    Under ``layout="keras"`` the fan is at least 1 (Keras' ``max(1, n)``); otherwise a zero fan
+    raises. Glorot, kaiming and lecun are special cases.
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    scale : float
+        ``> 0``.
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+    distribution : {"truncated_normal", "untruncated_normal", "normal", "uniform"}
+    {axes}
+    {common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> w = fastinit.variance_scaling(3, 3, 64, 128, scale=2.0, layout="keras", seed=0)  # Keras HeNormal
+    """
+    scale = _positive("scale", scale)
+    mode = _choice("mode", mode, MODES)
+    distribution = _choice("distribution", distribution, DISTRIBUTIONS)
+    layout = _choice("layout", layout, LAYOUTS)
+    if distribution == "normal":
+        distribution = "truncated_normal" if layout == "keras" else "untruncated_normal"
+    axes = dict(in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
+                output_axes=output_axes)
+    variance = scale * _variance(shape, out, mode, layout, axes)
+    return _draw(shape, variance, distribution, dtype=dtype, seed=seed, out=out, rows=rows)
+
+
+def _normal_kind(truncated: Any, layout: str) -> str:
+    return "truncated_normal" if _truncated(truncated, layout) else "untruncated_normal"
+
+
+@initializer(check=_check_family)
+@_doc
+def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axis: Axes = None,
+                   out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
+                   output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
+                   out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""Glorot (Xavier) uniform: :math:`U[-b, b)` with
+
+    .. math::
+        b = gain \cdot \sqrt{\frac{6}{fan_{in} + fan_{out}}}
+
+    Glorot & Bengio (2010), "Understanding the difficulty of training deep feedforward neural
+    networks". ``variance_scaling(scale=gain**2, mode="fan_avg", distribution="uniform")``.
+    Also known as ``xavier_uniform``: torch ``xavier_uniform_``, Keras ``GlorotUniform``
+    (``layout="keras"``), JAX ``glorot_uniform`` (``"jax"``), WeightInitializers.jl
+    ``glorot_uniform`` (``"lux"``), Keraflow ``glorot_uniform`` (``"keraflow"``).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        ``> 0``, default 1.
+    {axes}
+    {common}
+    """
+    return variance_scaling(*shape, scale=_positive("gain", gain) ** 2, mode="fan_avg",
+                            distribution="uniform", layout=layout, in_axis=in_axis,
+                            out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
+                            output_axes=output_axes, dtype=dtype, seed=seed, out=out, rows=rows)
+
+
+@initializer(check=_check_family)
+@_doc
+def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
+                  layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                  batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
+                  dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+                  rows: slice | None = None) -> np.ndarray:
+    r"""Glorot (Xavier) normal: standard deviation
+
+    .. math::
+        \sigma = gain \cdot \sqrt{\frac{2}{fan_{in} + fan_{out}}}
+
+    :math:`\mathcal{N}(0, \sigma^2)` (torch ``xavier_normal_``, WeightInitializers.jl
+    ``glorot_normal``, Keraflow) or, truncated, :math:`\mathcal{N}(0, s^2)` on
+    :math:`[-2s, 2s]`, :math:`s = \sigma / 0.87962566103423978` (Keras ``GlorotNormal``, JAX
+    ``glorot_normal``). ``variance_scaling(scale=gain**2, mode="fan_avg")``. Also known as
+    ``xavier_normal``. Glorot & Bengio (2010).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        ``> 0``, default 1.
+    truncated : bool or None
+        ``None``: truncated for ``layout="keras"`` and ``"jax"``, untruncated otherwise.
+    {axes}
+    {common}
+    """
+    return variance_scaling(*shape, scale=_positive("gain", gain) ** 2, mode="fan_avg",
+                            distribution=_normal_kind(truncated, layout), layout=layout,
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
+                            seed=seed, out=out, rows=rows)
+
+
+@initializer(check=_check_family)
+@_doc
+def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", gain: float | None = None,
+                    layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                    batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
+                    dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+                    rows: slice | None = None) -> np.ndarray:
+    r"""Kaiming (He) uniform: :math:`U[-b, b)` with
+
+    .. math::
+        b = gain \cdot \sqrt{\frac{3}{fan\_mode}}, \qquad
+        gain = \text{calculate\_gain}(nonlinearity, a) \text{ unless given}
+
+    He et al. (2015), "Delving deep into rectifiers". Two routes to the gain: torch's ``a``
+    and ``nonlinearity`` (defaults: leaky_relu with slope 0, gain :math:`\sqrt{2}`), or
+    WeightInitializers.jl's ``gain`` (default :math:`\sqrt{2}`), which overrides them. Also
+    known as ``he_uniform``: torch ``kaiming_uniform_``, Keras ``HeUniform``
+    (``layout="keras"``), JAX ``he_uniform`` (``"jax"``), WeightInitializers.jl
+    ``kaiming_uniform`` (``"lux"``), Keraflow ``he_uniform`` (``"keraflow"``).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    a : float
+        The negative slope of leaky_relu (torch's ``a``).
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+        Which fan; torch has fan_in (default) and fan_out.
+    nonlinearity : str
+        A :func:`fastinit.calculate_gain` name; default "leaky_relu".
+    gain : float, optional
+        ``> 0``; given, it replaces ``calculate_gain(nonlinearity, a)``.
+    {axes}
+    {common}
+    """
+    g = _gain(gain, nonlinearity, a)
+    return variance_scaling(*shape, scale=g * g, mode=mode, distribution="uniform", layout=layout,
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
+                            seed=seed, out=out, rows=rows)
+
+
+@initializer(check=_check_family)
+@_doc
+def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
+                   nonlinearity: str = "leaky_relu", gain: float | None = None,
+                   truncated: bool | None = None, layout: str = "torch", in_axis: Axes = None,
+                   out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
+                   output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
+                   out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""Kaiming (He) normal: standard deviation
+
+    .. math::
+        \sigma = \frac{gain}{\sqrt{fan\_mode}}, \qquad
+        gain = \text{calculate\_gain}(nonlinearity, a) \text{ unless given}
+
+    :math:`\mathcal{N}(0, \sigma^2)` (torch ``kaiming_normal_``, WeightInitializers.jl
+    ``kaiming_normal``, Keraflow ``he_normal``) or, truncated, :math:`\mathcal{N}(0, s^2)` on
+    :math:`[-2s, 2s]`, :math:`s = \sigma / 0.87962566103423978` (Keras ``HeNormal``, JAX
+    ``he_normal``). He et al. (2015). Also known as ``he_normal``.
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    a, mode, nonlinearity, gain
+        As for :func:`kaiming_uniform`.
+    truncated : bool or None
+        ``None``: truncated for ``layout="keras"`` and ``"jax"``, untruncated otherwise.
+    {axes}
+    {common}
+    """
+    g = _gain(gain, nonlinearity, a)
+    return variance_scaling(*shape, scale=g * g, mode=mode,
+                            distribution=_normal_kind(truncated, layout), layout=layout,
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
+                            seed=seed, out=out, rows=rows)
+
+
+@initializer(check=_check_family)
+@_doc
+def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                  batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
+                  dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
+                  rows: slice | None = None) -> np.ndarray:
+    r"""LeCun uniform: :math:`U[-b, b)`, :math:`b = \sqrt{3 / fan_{in}}`.
+
+    LeCun et al. (1998), "Efficient BackProp". ``variance_scaling(scale=1, mode="fan_in",
+    distribution="uniform")``: Keras ``LecunUniform`` (``layout="keras"``), JAX
+    ``lecun_uniform`` (``"jax"``), Keraflow ``lecun_uniform`` (``"keraflow"``).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    {axes}
+    {common}
+    """
+    return variance_scaling(*shape, scale=1.0, mode="fan_in", distribution="uniform",
+                            layout=layout, in_axis=in_axis, out_axis=out_axis,
+                            batch_axis=batch_axis, input_axes=input_axes, output_axes=output_axes,
+                            dtype=dtype, seed=seed, out=out, rows=rows)
+
+
+@initializer(check=_check_family)
+@_doc
+def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torch",
+                 in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
+                 input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
+                 seed: SeedLike = None, out: np.ndarray | None = None,
+                 rows: slice | None = None) -> np.ndarray:
+    r"""LeCun normal: standard deviation :math:`\sigma = \sqrt{1 / fan_{in}}`.
+
+    :math:`\mathcal{N}(0, \sigma^2)`, or truncated, :math:`\mathcal{N}(0, s^2)` on
+    :math:`[-2s, 2s]`, :math:`s = \sigma / 0.87962566103423978` (Keras ``LecunNormal`` with
+    ``layout="keras"``, JAX ``lecun_normal`` with ``"jax"``). Klambauer et al. (2017),
+    "Self-Normalizing Neural Networks".
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The tensor's shape; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    truncated : bool or None
+        ``None``: truncated for ``layout="keras"`` and ``"jax"``, untruncated otherwise.
+    {axes}
+    {common}
+    """
+    return variance_scaling(*shape, scale=1.0, mode="fan_in",
+                            distribution=_normal_kind(truncated, layout), layout=layout,
+                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
+                            seed=seed, out=out, rows=rows)
+
+
+xavier_uniform = glorot_uniform
+xavier_normal = glorot_normal
+he_uniform = kaiming_uniform
+he_normal = kaiming_normal
+
+
+# --- orthogonal ----------------------------------------------------------------------------------
+
+def _check_orthogonal(gain=1.0, layout="torch", **_):
+    ck.real("gain", gain)
+    _choice("layout", layout, LAYOUTS)
+
+
+@initializer(check=_check_orthogonal)
+def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", dtype: Any = None,
+               seed: SeedLike = None, out: np.ndarray | None = None,
+               rows: slice | None = None) -> np.ndarray:
+    r"""A (semi-)orthogonal matrix, scaled by ``gain``, reshaped to ``shape``.
+
+    The tensor is flattened to a matrix :math:`m \times n`: ``layout="torch"`` and
+    ``"keraflow"`` keep the first axis, :math:`m = shape[0]`, :math:`n = \prod shape[1:]`
+    (torch ``orthogonal_``); ``"keras"``, ``"jax"`` and ``"lux"`` keep the last,
+    :math:`m = \prod shape[:-1]`, :math:`n = shape[-1]` (Keras ``Orthogonal``, JAX
+    ``orthogonal``, WeightInitializers.jl ``orthogonal``). With :math:`A` a standard normal
+    :math:`m \times n` matrix (:func:`fastinit.normal`, same seed), the long side is the QR's:
+
+    .. math::
+        m \ge n:\ A = QR,\ W = gain \cdot Q\,\mathrm{sign}(\mathrm{diag} R); \qquad
+        m < n:\ A^T = QR,\ W = gain \cdot (Q\,\mathrm{sign}(\mathrm{diag} R))^T
+
+    so :math:`W^T W = gain^2 I` (:math:`m \ge n`) or :math:`W W^T = gain^2 I`, and :math:`W` is
+    Haar-distributed (Saxe et al. 2014; Mezzadri 2007 for the sign correction). Complex dtypes
+    give unitary matrices (:math:`\mathrm{sign}(d) = d/|d|`).
+
+    The QR is LAPACK's (``?geqrf``/``?orgqr``, or ``?gelqf``/``?orglq``), run in place on the
+    output: no copy of the matrix is made, float32 stays float32. float16 is computed in
+    float32 and rounded. The Gaussian matrix is bit-identical everywhere; the QR is
+    deterministic on one machine and LAPACK build, and may differ in the last bits across
+    builds. ``rows=`` computes the whole matrix (time and a temporary of the full size) and
+    returns the rows asked for: orthogonality is a property of the whole matrix.
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        At least 2 dimensions; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        The scale, default 1 (Keraflow's ``orthogonal`` uses 1.1).
+    layout : {"torch", "keras", "jax", "lux", "keraflow"}
+        Which axis is kept when flattening (above); ``"torch"`` by default.
+    dtype, seed, out, rows
+        As for :func:`variance_scaling`.
+
+    Examples
+    --------
+    >>> w = fastinit.orthogonal(512, 256, seed=0)
+    >>> bool(np.allclose(w.T @ w, np.eye(256), atol=1e-5))
+    True
+    """
+    from ._lapack import orthonormalize
+    gain = ck.real("gain", gain)
+    layout = _choice("layout", layout, LAYOUTS)
+    full = ck.shape_from(shape, out)
+    if len(full) < 2:
+        raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {full!r}")
+    dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
+    t = fills._Target(shape, dt, out, rows, ck.ALL_DTYPES)
+    work_dt = np.dtype(np.float32) if dt == np.float16 else dt
+    if layout in ("torch", "keraflow"):
+        m, n = full[0], math.prod(full[1:])
+    else:
+        m, n = math.prod(full[:-1]), full[-1]
+    whole = rows is None and work_dt == dt
+    s = seed64(seed)
+    a = t.array() if whole else np.empty(full, work_dt)
+    if a.size:
+        fills.normal(out=a, seed=int(s))
+        orthonormalize(a.reshape(m, n))
+        if gain != 1.0:
+            a *= a.dtype.type(gain)
+    if whole:
+        return a
+    arr = t.array()
+    arr[...] = a[t.first:t.first + t.shape[0]]
+    return arr
+
+
+# --- deterministic patterns ----------------------------------------------------------------------
+
+def _scatter(t: "fills._Target", index: tuple, value: Any) -> np.ndarray:
+    """Zeros with ``value`` at ``index`` (arrays of full-tensor coordinates), for the rows of ``t``."""
+    arr = t.array()
+    arr[...] = 0
+    if arr.ndim == 0 or not len(index[0]):
+        return arr
+    first = t.first
+    lead = np.asarray(index[0])
+    keep = (lead >= first) & (lead < first + t.shape[0])
+    arr[(lead[keep] - first,) + tuple(np.asarray(i)[keep] for i in index[1:])] = value
+    return arr
+
+
+def _value(name: str, value: Any, dt: np.dtype) -> float:
+    v = ck.real(name, value)
+    ck.fits(name, v, dt)
+    return v
+
+
+@initializer
+def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, dtype: Any = None,
+             seed: SeedLike = None, out: np.ndarray | None = None,
+             rows: slice | None = None) -> np.ndarray:
+    r"""An identity mapping, WeightInitializers.jl's ``identity_init``: ``gain`` on a diagonal,
+    zeros elsewhere, circularly shifted.
+
+    - 1-D: zeros (a bias).
+    - 2-D ``(rows, cols)``: :math:`W_{ii} = gain` for :math:`i < \min(rows, cols)`, then
+      ``numpy.roll(W, shift, axis=0)`` (Julia's ``circshift(W, shift)``).
+    - n-D ``(*kernel, in, out)``: :math:`W[c_1, \ldots, c_k, i, i] = gain` at the kernel's
+      centre :math:`c_j = \lceil k_j / 2 \rceil - 1` (0-based; for odd sizes the middle), for
+      :math:`i < \min(in, out)`, then rolled by ``shift`` along both of the last two axes.
+
+    ``shift`` may also be a pair ``(s_rows, s_cols)``: for 2-D it rolls axis 0 by the first and
+    axis 1 by the second, for n-D the last two axes. Unlike WeightInitializers.jl 1.x, whose 2-D
+    case fills the whole :math:`\min \times \min` block with ``gain`` (its own doctest shows a
+    5 x 5 matrix of ones), this is the identity its documentation describes (and earlier
+    releases computed). ``seed`` is accepted and ignored, as the ``rng`` argument there.
+    torch's :func:`dirac` centres kernels at ``k // 2`` instead, on (out, in, *kernel).
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        At least 1 dimension; left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        The diagonal's value, default 1.
+    shift : int or (int, int)
+        Circular shift, default 0.
+    dtype : dtype, optional
+        float16, float32 (default), float64, complex64 or complex128.
+    seed, out, rows
+        As for :func:`variance_scaling`; ``seed`` is ignored.
+    """
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    gain = _value("gain", gain, t.dtype)
+    if isinstance(shift, tuple) and len(shift) == 2:
+        shifts = shift
+    else:
+        shifts = (shift, None)
+    for s in shifts:
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (numbers.Integral, np.integer))):
+            raise TypeError(f"shift: expected an int or a pair of ints, got {shift!r}")
+    full = t.full
+    if len(full) == 0:
+        raise ValueError("shape: identity needs at least 1 dimension, got ()")
+    if len(full) == 1:
+        return _scatter(t, (np.empty(0, np.int64),), 0)
+    k = min(full[-2], full[-1])
+    diag = np.arange(k)
+    s0, s1 = shifts
+    if len(full) == 2:
+        s1 = 0 if s1 is None else s1
+        index = ((diag + s0) % full[0], (diag + s1) % full[1])
+    else:
+        s1 = s0 if s1 is None else s1
+        centres = tuple(np.full(k, (d + 1) // 2 - 1) for d in full[:-2])
+        index = centres + ((diag + s0) % full[-2], (diag + s1) % full[-1])
+    return _scatter(t, index, gain)
+
+
+@initializer
+def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None,
+        out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""The 2-D identity matrix times ``gain``: :math:`W_{ii} = gain`, :math:`i < \min(m, n)`,
+    zeros elsewhere.
+
+    torch ``eye_`` (``gain=1``) and Keras ``Identity(gain)``; both accept only 2-D tensors.
+    Keraflow's ``identity(scale)`` is this on square matrices. ``seed`` is ignored.
+
+    Parameters
+    ----------
+    *shape : two ints, or one 2-tuple
+        Left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        Default 1.
+    dtype, seed, out, rows
+        As for :func:`identity`.
+    """
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    if len(t.full) != 2:
+        raise ValueError(f"shape: eye needs exactly 2 dimensions, got {t.full!r}")
+    gain = _value("gain", gain, t.dtype)
+    diag = np.arange(min(t.full))
+    return _scatter(t, (diag, diag), gain)
+
+
+@initializer
+def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None,
+          out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""The Dirac delta of a convolution (out, in, *kernel), torch's ``dirac_``: an identity
+    convolution that preserves the input channels, in each of ``groups`` groups.
+
+    .. math::
+        W[g \cdot c + d,\ d,\ k_1 // 2, \ldots] = 1, \qquad
+        c = shape[0] / groups,\ d < \min(c, shape[1]),\ g < groups
+
+    and zeros elsewhere. 3-D, 4-D or 5-D tensors (Conv1d/2d/3d weights); ``shape[0]`` must be
+    divisible by ``groups``. ``seed`` is ignored.
+
+    Parameters
+    ----------
+    *shape : 3 to 5 ints, or one tuple
+        Left out, ``out.shape`` (and with no ``out``, an Initializer).
+    groups : int
+        Default 1.
+    dtype, seed, out, rows
+        As for :func:`identity`.
+    """
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    full = t.full
+    if not 3 <= len(full) <= 5:
+        raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {full!r}")
+    if isinstance(groups, bool) or not isinstance(groups, (numbers.Integral, np.integer)):
+        raise TypeError(f"groups: expected an int, got {groups!r}")
+    if groups < 1 or full[0] % groups:
+        raise ValueError(f"groups: must be >= 1 and divide shape[0]={full[0]}, got {groups!r}")
+    per = full[0] // groups
+    d = np.arange(min(per, full[1]))
+    g = np.repeat(np.arange(groups), d.size)
+    dd = np.tile(d, groups)
+    centre = tuple(np.full(dd.size, k // 2) for k in full[2:])
+    return _scatter(t, (g * per + dd, dd) + centre, 1.0)
+
+
+# --- stft ----------------------------------------------------------------------------------------
+
+def _check_stft(side="real", window="hann", scaling="density", periodic=False, **_):
+    _choice("side", side, ("real", "imag"))
+    if scaling is not None:
+        _choice("scaling", scaling, ("density", "spectrum"))
+    if not isinstance(periodic, (bool, np.bool_)):
+        raise TypeError(f"periodic: expected a bool, got {periodic!r}")
+    if isinstance(window, str):
+        _window(window, 1, False)
+
+
+def _window(window: Any, length: int, periodic: bool) -> np.ndarray:
+    """``scipy.signal.get_window(window, length, fftbins=periodic)`` for a name, else the array."""
+    if isinstance(window, str):
+        import scipy.signal
+        try:
+            return scipy.signal.get_window(window, length, fftbins=periodic)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"window: {window!r} is not a scipy.signal window ({e})") from None
+    win = np.asarray(window, dtype=np.float64)
+    if win.shape != (length,) or not np.all(np.isfinite(win)):
+        raise ValueError(f"window: expected {length} finite values (the frame length), got shape "
+                         f"{win.shape}")
+    return win
+
+
+@initializer(check=_check_stft)
+def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+         periodic: bool = False, dtype: Any = None, seed: SeedLike = None,
+         out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+    r"""Convolution kernels computing a short-time Fourier transform, Keras' ``STFT``
+    initializer: shape ``(frame_length, channels, fft_bins)``, ``fft_bins = F // 2 + 1`` for an
+    FFT of length ``F``.
+
+    .. math::
+        W[t, c, f] = \frac{w_t}{S} \cdot
+        \begin{cases} \cos \theta_{tf} & side = \text{"real"} \\
+                      \sin \theta_{tf} & side = \text{"imag"} \end{cases},
+        \qquad \theta_{tf} = -2 t \cdot \frac{f}{2 (fft\_bins - 1)} \cdot \pi
+
+    with the window :math:`w` (``scipy.signal.get_window(window, frame_length,
+    fftbins=periodic)``, an array of ``frame_length`` values, or ``None`` for none) and
+    :math:`S = \sqrt{\sum w_t^2}` (``"density"``), :math:`\sum |w_t|` (``"spectrum"``) or 1
+    (``None``, or no window). Every channel gets the same kernel (Keras builds ``channels=1``).
+    The arithmetic is Keras', in the same order and in float32 (float64 for float64 outputs),
+    so the values equal Keras' to about 1e-7. ``seed`` is ignored.
+
+    Parameters
+    ----------
+    *shape : three ints, or one 3-tuple
+        ``(frame_length, channels, fft_bins)``, ``fft_bins >= 2``.
+    side : {"real", "imag"}
+    window : str, array-like or None
+        Default ``"hann"``.
+    scaling : {"density", "spectrum"} or None
+        Default ``"density"``.
+    periodic : bool
+        Periodic (``True``) or symmetric (default) window.
+    dtype, seed, out, rows
+        As for :func:`identity`; real dtypes only.
+    """
+    _check_stft(side=side, window=window, scaling=scaling, periodic=periodic)
+    t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES)
+    if len(t.full) != 3:
+        raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {t.full!r}")
+    frames, _, bins = t.full
+    if bins < 2:
+        raise ValueError(f"shape: stft needs fft_bins >= 2, got {t.full!r}")
+    first = t.first
+    wt = np.float64 if t.dtype == np.float64 else np.float32
+    freq = np.arange(bins, dtype=wt) / wt((bins - 1) * 2)
+    time = np.arange(frames, dtype=wt)[first:first + t.shape[0], None]
+    args = ((wt(-2) * time) * freq) * np.arccos(wt(-1))
+    kernel = np.cos(args) if side == "real" else np.sin(args)
+    if window is not None:
+        win = _window(window, frames, bool(periodic)).astype(wt)
+        if scaling == "density":
+            s = np.sqrt(np.sum(np.square(win)))
+        elif scaling == "spectrum":
+            s = np.sum(np.abs(win))
+        else:
+            s = wt(1)
+        kernel = (kernel * win[first:first + t.shape[0], None]) / s
+    arr = t.array()
+    arr[...] = kernel[:, None, :]
+    return arr
+
+
+# --- WeightInitializers.jl's typed family ---------------------------------------------------------
+
+_LUX_TYPES = {"16": "float16", "32": "float32", "64": "float64", "C16": "complex32",
+              "C32": "complex64", "C64": "complex128"}
+_LUX_KINDS = {
+    "zeros": ("zeros", "zeros", "0"),
+    "ones": ("ones", "ones", "1"),
+    "rand": ("uniform", "values uniform on [0, 1)", "U[0, 1)"),
+    "randn": ("normal", "standard normal values", "N(0, 1)"),
+}
+
+
+def _lux(kind: str, code: str):
+    fill_name, what, law = _LUX_KINDS[kind]
+    fill = getattr(fills, fill_name)
+    dt = _LUX_TYPES[code]
+    half_complex = dt == "complex32"
+
+    def f(*shape: int, seed: SeedLike = None, out: np.ndarray | None = None,
+          rows: slice | None = None) -> np.ndarray:
+        kw = {} if fill_name in ("zeros", "ones") else {"seed": seed}
+        if not half_complex:
+            return fill(*shape, dtype=dt, out=out, rows=rows, **kw)
+        if shape:
+            dims = ck.shape_from(shape, None)
+            if not dims and rows is not None:
+                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
+            shape = (dims + (2,),)
+        elif out is not None and (not isinstance(out, np.ndarray) or out.shape[-1:] != (2,)):
+            raise ValueError(f"out: {name} writes ComplexF16 values as float16 pairs, so out "
+                             f"needs a last axis of 2, got shape {getattr(out, 'shape', None)}")
+        if kind == "randn":
+            kw["std"] = math.sqrt(0.5)
+        return fill(*shape, dtype="float16", out=out, rows=rows, **kw)
+
+    name = f"{kind}{code}"
+    f.__name__ = f.__qualname__ = name
+    if half_complex:
+        layout_doc = (f"numpy has no complex32 (Julia's ComplexF16), so the result is float16 of "
+                      f"shape ``(*shape, 2)``: (real, imaginary) pairs, the memory layout of "
+                      f"ComplexF16 and ``torch.complex32`` (``torch.view_as_complex``). "
+                      f"The values are ``{kind}C32``'s rounded to float16.")
+    else:
+        layout_doc = f"dtype {dt}."
+    extra = ""
+    if kind in ("rand", "randn") and dt.startswith("complex"):
+        extra = (" Complex values have independent real and imaginary parts: each U[0, 1) for "
+                 "``rand`` (Julia's ``rand(ComplexF32)``), each N(0, 1/2) for ``randn`` "
+                 "(E|v|^2 = 1, Julia's ``randn(ComplexF32)``).")
+    f.__doc__ = (f"WeightInitializers.jl's ``{name}``: {what} ({law}), {layout_doc}{extra}\n\n"
+                 f"Same as :func:`fastinit.{fill_name}` with that dtype; ``seed``, ``out`` and "
+                 f"``rows`` as there{' (seed is ignored)' if kind in ('zeros', 'ones') else ''}.")
+    return initializer(f)
+
+
+zeros16, zeros32, zeros64 = _lux("zeros", "16"), _lux("zeros", "32"), _lux("zeros", "64")
+zerosC16, zerosC32, zerosC64 = _lux("zeros", "C16"), _lux("zeros", "C32"), _lux("zeros", "C64")
+ones16, ones32, ones64 = _lux("ones", "16"), _lux("ones", "32"), _lux("ones", "64")
+onesC16, onesC32, onesC64 = _lux("ones", "C16"), _lux("ones", "C32"), _lux("ones", "C64")
+rand16, rand32, rand64 = _lux("rand", "16"), _lux("rand", "32"), _lux("rand", "64")
+randC16, randC32, randC64 = _lux("rand", "C16"), _lux("rand", "C32"), _lux("rand", "C64")
+randn16, randn32, randn64 = _lux("randn", "16"), _lux("randn", "32"), _lux("randn", "64")
+randnC16, randnC32, randnC64 = _lux("randn", "C16"), _lux("randn", "C32"), _lux("randn", "C64")
+
+LUX_FAMILY = tuple(f"{k}{c}" for k in _LUX_KINDS for c in _LUX_TYPES)
+__all__ += list(LUX_FAMILY)

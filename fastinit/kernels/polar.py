@@ -1,0 +1,63 @@
+"""Complex values on the plane from pairs of uniform values: JAX's complex variance scaling.
+
+An element's real and imaginary parts (u1, u2) come from the uniform fill on [0, 1) (exact
+multiples of 2**-24 for complex64, 2**-53 for complex128) and are overwritten in place by
+
+    v = scale * r * (cos a, sin a),  a = 2*pi*(k + 1/2)/2**b,  k = u2 * 2**b  (b = 24 or 53)
+
+with r = sqrt(2 u1) (DISK: uniform on the disk of radius sqrt(2), E|v|^2 = scale^2) or
+r = sqrt(-log(1 - c u1)) (TRUNCATED: r^2 ~ Exp(1) cut at -log(1 - c); c = 1 - exp(-4) gives
+|v| <= 2 scale). The math is in the part's precision with ``mathfn``'s log and sincos, so the
+values round the same everywhere; each element depends on its own (u1, u2) only, so any block
+of rows is computed alone.
+"""
+import numpy as np
+from numba import njit, prange
+from numba.extending import overload
+
+from .bits import f32_to_u31, fma, sqrt
+from .mathfn import log32, log64, sincos_turn32, sincos_turn64
+
+DISK = 0
+TRUNCATED = 1
+
+_f = np.float32
+_2P24 = _f(2.0**24)
+_2P53 = 2.0**53
+
+
+def polar_pair(u1, u2, kind, c, scale):
+    """``(re, im)`` for one element (module docstring)."""
+
+
+@overload(polar_pair)
+def _polar_pair(u1, u2, kind, c, scale):
+    if u1.bitwidth == 32:
+        def impl(u1, u2, kind, c, scale):
+            if kind == DISK:
+                r = sqrt(u1 + u1)
+            else:
+                r = sqrt(max(-log32(fma(-_f(c), u1, _f(1))), _f(0)))
+            co, si = sincos_turn32(f32_to_u31(u2 * _2P24))
+            s = _f(scale) * r
+            return s * co, s * si
+    else:
+        def impl(u1, u2, kind, c, scale):
+            if kind == DISK:
+                r = sqrt(u1 + u1)
+            else:
+                r = sqrt(max(-log64(fma(-c, u1, 1.0)), 0.0))
+            co, si = sincos_turn64(np.uint64(u2 * _2P53))
+            s = scale * r
+            return s * co, s * si
+    return impl
+
+
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+def polar_(x, kind, c, scale):
+    """Overwrite the flat real view ``x`` (re, im, re, im, ...) of a complex array of uniform
+    pairs with the polar values of the module docstring."""
+    for i in prange(x.size // 2):
+        re, im = polar_pair(x[2 * i], x[2 * i + 1], kind, c, scale)
+        x[2 * i] = re
+        x[2 * i + 1] = im
