@@ -72,6 +72,17 @@ def _trunc(lo, hi, torch_cap=None):
     )
 
 
+def _fans(t) -> tuple[int, int]:
+    return torch.nn.init._calculate_fan_in_and_fan_out(t)
+
+
+def _torch_keras_glorot_normal(t):
+    """Keras' GlorotNormal on torch: std sqrt(2 / (fan_in + fan_out)) / 0.8796..., cut at 2 std."""
+    fan_in, fan_out = _fans(t)
+    s = math.sqrt(2.0 / (fan_in + fan_out)) / fastinit.TRUNCATED_STD
+    torch.nn.init.trunc_normal_(t, 0.0, s, -2 * s, 2 * s)
+
+
 CASES = {
     c.name: c
     for c in (
@@ -83,6 +94,13 @@ CASES = {
         _trunc(-12.0, -10.0, torch_cap=TORCH_TAIL_CAP),
         Case("sparse 0.9", partial(fastinit.sparse, sparsity=0.9, std=0.01, seed=0),
              torch=lambda t: torch.nn.init.sparse_(t, 0.9, 0.01), two_d=True, torch_cap=TORCH_SPARSE_CAP),
+        Case("kaiming_uniform a=sqrt5", partial(fastinit.kaiming_uniform, a=math.sqrt(5), seed=0),
+             torch=lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5)), lo=-1.0, hi=1.0,
+             two_d=True),
+        Case("kaiming_normal", partial(fastinit.kaiming_normal, seed=0),
+             torch=lambda t: torch.nn.init.kaiming_normal_(t), two_d=True),
+        Case("glorot_normal keras", partial(fastinit.glorot_normal, layout="keras", seed=0),
+             torch=_torch_keras_glorot_normal, lo=-1.0, hi=1.0, two_d=True),
         Case("constant 0", fastinit.zeros, lambda out: out.fill(0.0),
              lambda t: torch.nn.init.zeros_(t), lo=0.0, hi=0.0),
     )

@@ -110,6 +110,9 @@ class Key:
     def __setattr__(self, key, value):
         raise AttributeError("Key objects are immutable")
 
+    def __delattr__(self, key):
+        raise AttributeError("Key objects are immutable")
+
     def child(self, name: Union[str, int]) -> "Key":
         """The key of the part called ``name`` (a str or an int)."""
         if isinstance(name, str):

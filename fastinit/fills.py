@@ -40,6 +40,47 @@ __all__ = ["uniform", "normal", "truncated_normal", "sparse", "constant", "zeros
 Z_MAX = 8.6
 
 
+# --- parameter checks that need no shape: run when an Initializer is made --------------------------
+
+def _check_uniform(low=0.0, high=1.0, **_):
+    low, high = ck.real("low", low), ck.real("high", high)
+    if not low < high:
+        raise ValueError(f"low, high: need low < high, got low={low!r}, high={high!r}")
+
+
+def _check_normal(mean=0.0, std=1.0, **_):
+    if isinstance(mean, (complex, np.complexfloating)):
+        ck.real("mean", mean.real), ck.real("mean", mean.imag)
+    else:
+        ck.real("mean", mean)
+    ck.std_value(std)
+
+
+def _check_truncated_normal(mean=0.0, std=1.0, lo=-2.0, hi=2.0, **_):
+    ck.real("mean", mean)
+    ck.std_value(std, positive=True)
+    lo, hi = ck.real("lo", lo, finite=False), ck.real("hi", hi, finite=False)
+    if not lo < hi:
+        raise ValueError(f"lo, hi: need lo < hi, got lo={lo!r}, hi={hi!r}")
+
+
+def _check_sparse(sparsity=None, std=0.01, **_):
+    if sparsity is not None:
+        sparsity = ck.real("sparsity", sparsity)
+        if not 0.0 <= sparsity < 1.0:
+            raise ValueError(f"sparsity: must be in [0, 1), got {sparsity!r}")
+    ck.std_value(std)
+
+
+def _check_constant(value=None, **_):
+    if value is None:
+        return
+    if isinstance(value, (complex, np.complexfloating)):
+        ck.real("value", value.real), ck.real("value", value.imag)
+    else:
+        ck.real("value", value)
+
+
 class _Target:
     """A checked call: the shape of the rows asked for, the dtype, the output and where its
     first element stands in the flat tensor."""
@@ -99,7 +140,7 @@ def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> t
     return float(vmin), float(vmax)
 
 
-@initializer
+@initializer(check=_check_uniform)
 def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None, seed: SeedLike = None,
             out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A tensor of values drawn from the uniform distribution on :math:`[low, high)`.
@@ -153,7 +194,7 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     return t.fill(seed, fill_uniform, low, high - low, vmin, vmax)
 
 
-@initializer
+@initializer(check=_check_normal)
 def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A tensor of values drawn from the normal distribution :math:`\mathcal{N}(mean, std^2)`.
@@ -280,7 +321,7 @@ def _rounds(acceptance: float) -> int:
     return int(min(max(math.ceil(need / 2), 8), 1 << 16))
 
 
-@initializer
+@initializer(check=_check_truncated_normal)
 def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
                      dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
                      rows: slice | None = None) -> np.ndarray:
@@ -343,7 +384,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
 
 
-@initializer
+@initializer(check=_check_sparse)
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
@@ -393,7 +434,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
 
 
-@initializer
+@initializer(check=_check_constant)
 def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
              out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``, JAX

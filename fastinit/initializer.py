@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -36,6 +37,7 @@ def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None
         @functools.wraps(f)
         def wrapper(*shape, **params):
             if not shape and params.get("out") is None:
+                params.pop("out", None)
                 return Initializer(f.__name__, **params)
             return f(*shape, **params)
         FUNCTIONS[f.__name__] = wrapper
@@ -110,9 +112,12 @@ class Initializer:
         if name in _CHECKS:
             _CHECKS[name](**params)
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "params", dict(params))
+        object.__setattr__(self, "params", types.MappingProxyType(dict(params)))
 
     def __setattr__(self, key, value):
+        raise AttributeError("Initializer objects are immutable")
+
+    def __delattr__(self, key):
         raise AttributeError("Initializer objects are immutable")
 
     @property
@@ -158,14 +163,16 @@ class Initializer:
         return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(repr(sorted(self._key().items(), key=lambda kv: kv[0])))
+        return hash(("fastinit.Initializer", self.name))  # equal configs may differ in form (1 vs 1.0)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        def show(v):  # numpy values as plain ones, so that eval(repr(init)) works
+            return _plain(v) if isinstance(v, (type, np.dtype, np.generic, np.ndarray)) else v
+        args = ", ".join(f"{k}={show(v)!r}" for k, v in self.params.items())
         return f"fastinit.{self.name}({args})"
 
     def __reduce__(self):
-        return (_rebuild, (self.name, self.params))
+        return (_rebuild, (self.name, dict(self.params)))
 
 
 def _rebuild(name: str, params: dict[str, Any]) -> Initializer:

@@ -18,8 +18,10 @@ Where the frameworks disagree, a parameter selects each one's behaviour:
   absolute bounds are :func:`fastinit.truncated_normal`.
 - **"normal".** ``variance_scaling(distribution="normal")`` is truncated for ``layout="keras"``
   (Keras maps it to "truncated_normal") and untruncated otherwise (JAX).
-- **Complex dtypes** follow JAX: a disk for uniform, a modulus truncated at 2 for truncated
-  normal (divided by :data:`COMPLEX_TRUNCATED_STD`), :math:`E|v|^2` equal to the variance.
+- **Complex dtypes** follow JAX: a disk for uniform and independent normal parts for normal,
+  both with :math:`E|v|^2` equal to the variance; for truncated normal, the modulus is cut at
+  2 and divided by JAX's :data:`COMPLEX_TRUNCATED_STD` (which leaves :math:`E|v|^2` at 1.0187
+  times the variance, exactly as in JAX).
 - **Identity on n-D kernels** is WeightInitializers.jl's :func:`identity` (centre
   ``ceil(k/2)`` 1-based, last two axes (in, out)); torch's :func:`dirac` (centre ``k // 2``,
   first two axes (out, in)); Keras' and torch's 2-D-only :func:`eye`.
@@ -544,7 +546,28 @@ def _value(name: str, value: Any, dt: np.dtype) -> float:
     return v
 
 
-@initializer
+def _shifts(shift: Any) -> tuple:
+    """``shift`` as (s0, s1 or None): an int, or a pair of ints (a tuple or a list)."""
+    shifts = tuple(shift) if isinstance(shift, (tuple, list)) and len(shift) == 2 else (shift, None)
+    for s in shifts:
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (numbers.Integral, np.integer))):
+            raise TypeError(f"shift: expected an int or a pair of ints, got {shift!r}")
+    return shifts
+
+
+def _check_identity(gain=1.0, shift=0, **_):
+    ck.real("gain", gain)
+    _shifts(shift)
+
+
+def _check_dirac(groups=1, **_):
+    if isinstance(groups, bool) or not isinstance(groups, (numbers.Integral, np.integer)):
+        raise TypeError(f"groups: expected an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups: must be >= 1, got {groups!r}")
+
+
+@initializer(check=_check_identity)
 def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, dtype: Any = None,
              seed: SeedLike = None, out: np.ndarray | None = None,
              rows: slice | None = None) -> np.ndarray:
@@ -580,13 +603,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     """
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
     gain = _value("gain", gain, t.dtype)
-    if isinstance(shift, tuple) and len(shift) == 2:
-        shifts = shift
-    else:
-        shifts = (shift, None)
-    for s in shifts:
-        if s is not None and (isinstance(s, bool) or not isinstance(s, (numbers.Integral, np.integer))):
-            raise TypeError(f"shift: expected an int or a pair of ints, got {shift!r}")
+    shifts = _shifts(shift)
     full = t.full
     if len(full) == 0:
         raise ValueError("shape: identity needs at least 1 dimension, got ()")
@@ -605,7 +622,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     return _scatter(t, index, gain)
 
 
-@initializer
+@initializer(check=_check_identity)
 def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None,
         out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""The 2-D identity matrix times ``gain``: :math:`W_{ii} = gain`, :math:`i < \min(m, n)`,
@@ -631,7 +648,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     return _scatter(t, (diag, diag), gain)
 
 
-@initializer
+@initializer(check=_check_dirac)
 def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None,
           out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
     r"""The Dirac delta of a convolution (out, in, *kernel), torch's ``dirac_``: an identity
@@ -657,9 +674,8 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {full!r}")
-    if isinstance(groups, bool) or not isinstance(groups, (numbers.Integral, np.integer)):
-        raise TypeError(f"groups: expected an int, got {groups!r}")
-    if groups < 1 or full[0] % groups:
+    _check_dirac(groups)
+    if full[0] % groups:
         raise ValueError(f"groups: must be >= 1 and divide shape[0]={full[0]}, got {groups!r}")
     per = full[0] // groups
     d = np.arange(min(per, full[1]))
@@ -791,6 +807,10 @@ def _lux(kind: str, code: str):
                              f"needs a last axis of 2, got shape {getattr(out, 'shape', None)}")
         if kind == "randn":
             kw["std"] = math.sqrt(0.5)
+        if kind == "ones":  # 1 + 0i
+            arr = fills.zeros(*shape, dtype="float16", out=out, rows=rows)
+            arr[..., 0] = 1
+            return arr
         return fill(*shape, dtype="float16", out=out, rows=rows, **kw)
 
     name = f"{kind}{code}"
@@ -799,7 +819,8 @@ def _lux(kind: str, code: str):
         layout_doc = (f"numpy has no complex32 (Julia's ComplexF16), so the result is float16 of "
                       f"shape ``(*shape, 2)``: (real, imaginary) pairs, the memory layout of "
                       f"ComplexF16 and ``torch.complex32`` (``torch.view_as_complex``). "
-                      f"The values are ``{kind}C32``'s rounded to float16.")
+                      f"The values are ``{kind}C32``'s rounded to float16"
+                      f"{' (and held below 1, as float16 uniform values are)' if kind == 'rand' else ''}.")
     else:
         layout_doc = f"dtype {dt}."
     extra = ""

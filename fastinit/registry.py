@@ -97,6 +97,8 @@ def _k_variance(name, **fixed):
 
 def _k_variance_scaling(scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                         input_axes=None, output_axes=None):
+    if isinstance(distribution, str):  # Keras lower-cases it
+        distribution = distribution.lower()
     return _bind("variance_scaling", scale=scale, mode=mode, distribution=distribution,
                  layout="keras", seed=seed, input_axes=input_axes, output_axes=output_axes)
 
