@@ -176,12 +176,15 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     nonlinearity : str
         One of the names above.
     param : float, optional
-        leaky_relu's negative slope; ``None`` means torch's 0.01. Ignored otherwise.
+        leaky_relu's negative slope; ``None`` means torch's 0.01. Ignored otherwise. As in
+        torch, it must be a Python int or float (a float subclass such as ``numpy.float64``
+        included; ``inf`` gives 0 and ``nan`` gives nan).
 
     Raises
     ------
     ValueError
-        An unknown nonlinearity, or a ``param`` that is not a number (a bool included).
+        An unknown nonlinearity, or a ``param`` of another type (a bool, a numpy float32 or
+        integer included), as torch.
     """
     if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
         return 1
@@ -190,12 +193,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        # torch's test, kept exactly: Python ints (not bools) and floats (inf and nan included)
         if param is None:
             slope = 0.01
-        elif not isinstance(param, bool) and isinstance(param, (numbers.Integral, numbers.Real)):
-            slope = float(param)
-            if not math.isfinite(slope):
-                raise ValueError(f"param: negative_slope {param!r} not a valid number")
+        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
+            slope = param
         else:
             raise ValueError(f"param: negative_slope {param!r} not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))

@@ -83,7 +83,7 @@ def _truncated(truncated: Any, layout: str) -> bool:
 def _gain(gain: Any, nonlinearity: Any, a: Any) -> float:
     if gain is not None:
         return _positive("gain", gain)
-    a = ck.real("a", a)
+    a = ck.real("a", a)  # finite, and a Python float as calculate_gain wants
     return float(calculate_gain(_choice("nonlinearity", nonlinearity, _NONLINEARITIES), a))
 
 
@@ -730,8 +730,9 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     fftbins=periodic)``, an array of ``frame_length`` values, or ``None`` for none) and
     :math:`S = \sqrt{\sum w_t^2}` (``"density"``), :math:`\sum |w_t|` (``"spectrum"``) or 1
     (``None``, or no window). Every channel gets the same kernel (Keras builds ``channels=1``).
-    The arithmetic is Keras', in the same order and in float32 (float64 for float64 outputs),
-    so the values equal Keras' to about 1e-7. ``seed`` is ignored.
+    For float16 and float32 the arithmetic is Keras', in the same order and in float32, so the
+    values equal Keras' to about 1e-7. float64 is computed in float64 throughout (Keras' numpy
+    backend computes a float64 kernel in float32, 1e-5 away from this). ``seed`` is ignored.
 
     Parameters
     ----------

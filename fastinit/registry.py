@@ -88,9 +88,25 @@ TORCH: dict[str, Callable[..., Initializer]] = {
 
 # --- Keras 3 ---------------------------------------------------------------------------------------
 
+def _k_seed(seed):
+    """A Keras seed: an int, None, or a serialized ``keras.random.SeedGenerator`` (its seed; a
+    SeedGenerator advances on every call in Keras, an Initializer does not)."""
+    if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
+        return (seed.get("config") or {}).get("seed")
+    return seed
+
+
+def _k_axes(input_axes, output_axes):
+    """Keras uses the axes only when both are given (its ``compute_fans``)."""
+    if input_axes is None or output_axes is None:
+        return None, None
+    return input_axes, output_axes
+
+
 def _k_variance(name, **fixed):
     def factory(seed=None, input_axes=None, output_axes=None):
-        return _bind(name, layout="keras", seed=seed, input_axes=input_axes,
+        input_axes, output_axes = _k_axes(input_axes, output_axes)
+        return _bind(name, layout="keras", seed=_k_seed(seed), input_axes=input_axes,
                      output_axes=output_axes, **fixed)
     return factory
 
@@ -99,22 +115,23 @@ def _k_variance_scaling(scale=1.0, mode="fan_in", distribution="truncated_normal
                         input_axes=None, output_axes=None):
     if isinstance(distribution, str):  # Keras lower-cases it
         distribution = distribution.lower()
+    input_axes, output_axes = _k_axes(input_axes, output_axes)
     return _bind("variance_scaling", scale=scale, mode=mode, distribution=distribution,
-                 layout="keras", seed=seed, input_axes=input_axes, output_axes=output_axes)
+                 layout="keras", seed=_k_seed(seed), input_axes=input_axes, output_axes=output_axes)
 
 
 def _k_random_normal(mean=0.0, stddev=0.05, seed=None):
-    return _bind("normal", mean=mean, std=stddev, seed=seed)
+    return _bind("normal", mean=mean, std=stddev, seed=_k_seed(seed))
 
 
 def _k_random_uniform(minval=-0.05, maxval=0.05, seed=None):
-    return _bind("uniform", low=minval, high=maxval, seed=seed)
+    return _bind("uniform", low=minval, high=maxval, seed=_k_seed(seed))
 
 
 def _k_truncated_normal(mean=0.0, stddev=0.05, seed=None):
     """Keras' TruncatedNormal: bounds two standard deviations around the mean, no correction."""
     return _bind("truncated_normal", mean=mean, std=stddev, lo=mean - 2 * stddev,
-                 hi=mean + 2 * stddev, seed=seed)
+                 hi=mean + 2 * stddev, seed=_k_seed(seed))
 
 
 def _k_stft(side="real", window="hann", scaling="density", periodic=False):
@@ -137,7 +154,8 @@ _KERAS_CLASSES: dict[str, Callable[..., Initializer]] = {
     "HeUniform": _k_variance("kaiming_uniform"),
     "LecunNormal": _k_variance("lecun_normal"),
     "LecunUniform": _k_variance("lecun_uniform"),
-    "Orthogonal": lambda gain=1.0, seed=None: _bind("orthogonal", gain=gain, layout="keras", seed=seed),
+    "Orthogonal": lambda gain=1.0, seed=None: _bind("orthogonal", gain=gain, layout="keras",
+                                                    seed=_k_seed(seed)),
 }
 
 
