@@ -72,6 +72,7 @@ def _lwork(work0: np.ndarray) -> int:
 
 
 _blas_lock = threading.Lock()
+_blas_controller = []  # one threadpoolctl controller, made on first use (after SciPy's LAPACK loads)
 
 
 @contextlib.contextmanager
@@ -79,9 +80,12 @@ def _one_blas_thread():
     """Run LAPACK on one BLAS thread: OpenBLAS' blocked kernels split their sums differently
     with 1 and 2 threads (a few ulp apart), and the output must not depend on the thread count.
     The limit is process-wide (``threadpoolctl``), so the calls are serialized by a lock."""
-    from threadpoolctl import threadpool_limits
-    with _blas_lock, threadpool_limits(limits=1, user_api="blas"):
-        yield
+    with _blas_lock:
+        if not _blas_controller:
+            from threadpoolctl import ThreadpoolController
+            _blas_controller.append(ThreadpoolController().select(user_api="blas"))
+        with _blas_controller[0].limit(limits=1):
+            yield
 
 
 def orthonormalize(a: np.ndarray) -> np.ndarray:
