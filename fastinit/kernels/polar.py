@@ -26,38 +26,66 @@ _2P24 = _f(2.0**24)
 _2P53 = 2.0**53
 
 
-def polar_pair(u1, u2, kind, c, scale):
-    """``(re, im)`` for one element (module docstring)."""
+def radius(u1, kind, c):
+    """The modulus for one element (module docstring); ``kind`` is DISK or TRUNCATED."""
 
 
-@overload(polar_pair)
-def _polar_pair(u1, u2, kind, c, scale):
+@overload(radius)
+def _radius(u1, kind, c):
     if u1.bitwidth == 32:
-        def impl(u1, u2, kind, c, scale):
+        def impl(u1, kind, c):
             if kind == DISK:
-                r = sqrt(u1 + u1)
-            else:
-                r = sqrt(max(-log32(fma(-_f(c), u1, _f(1))), _f(0)))
-            co, si = sincos_turn32(f32_to_u31(u2 * _2P24))
-            s = _f(scale) * r
-            return s * co, s * si
+                return sqrt(u1 + u1)
+            return sqrt(max(-log32(fma(-_f(c), u1, _f(1))), _f(0)))
     else:
-        def impl(u1, u2, kind, c, scale):
+        def impl(u1, kind, c):
             if kind == DISK:
-                r = sqrt(u1 + u1)
-            else:
-                r = sqrt(max(-log64(fma(-c, u1, 1.0)), 0.0))
-            co, si = sincos_turn64(np.uint64(u2 * _2P53))
-            s = scale * r
-            return s * co, s * si
+                return sqrt(u1 + u1)
+            return sqrt(max(-log64(fma(-c, u1, 1.0)), 0.0))
     return impl
+
+
+def turn(u2):
+    """(cos a, sin a) of the angle a = 2 pi (k + 1/2) / 2**b, k = u2 * 2**b."""
+
+
+@overload(turn)
+def _turn(u2):
+    if u2.bitwidth == 32:
+        def impl(u2):
+            return sincos_turn32(f32_to_u31(u2 * _2P24))
+    else:
+        def impl(u2):
+            return sincos_turn64(np.uint64(u2 * _2P53))
+    return impl
+
+
+_CHUNK = 1024  # elements per task
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def polar_(x, kind, c, scale):
     """Overwrite the flat real view ``x`` (re, im, re, im, ...) of a complex array of uniform
     pairs with the polar values of the module docstring."""
-    for i in prange(x.size // 2):
-        re, im = polar_pair(x[2 * i], x[2 * i + 1], kind, c, scale)
-        x[2 * i] = re
-        x[2 * i + 1] = im
+    n = x.size // 2
+    s = x.dtype.type(scale)
+    for t in prange((n + _CHUNK - 1) // _CHUNK):
+        a = t * _CHUNK
+        m = min(_CHUNK, n - a)
+        r = np.empty(_CHUNK, x.dtype)
+        if kind == DISK:
+            for j in range(m):
+                r[j] = s * radius(x[2 * (a + j)], DISK, c)
+        else:
+            for j in range(m):
+                r[j] = s * radius(x[2 * (a + j)], TRUNCATED, c)
+        u = np.empty(_CHUNK, x.dtype)
+        for j in range(m):
+            u[j] = x[2 * (a + j) + 1]
+        for j in range(m):
+            co, si = turn(u[j])
+            u[j] = r[j] * si
+            r[j] = r[j] * co
+        for j in range(m):
+            x[2 * (a + j)] = r[j]
+            x[2 * (a + j) + 1] = u[j]
