@@ -26,6 +26,11 @@ CASES = {
     "truncnorm-tail-f16": lambda: fastinit.truncated_normal(3, 4219, lo=-np.inf, hi=-3, dtype="float16", seed=3),
     "sparse-f32": lambda: fastinit.sparse(301, 41, sparsity=0.9, std=1, seed=4),
     "sparse-f64": lambda: fastinit.sparse(301, 41, sparsity=0.25, std=1, dtype="float64", seed=4),
+    "disk-c64": lambda: fastinit.variance_scaling(3, 4219, distribution="uniform", dtype="complex64", seed=5),
+    "disk-c128": lambda: fastinit.variance_scaling(3, 4219, distribution="uniform", dtype="complex128", seed=5),
+    "modulus-c64": lambda: fastinit.variance_scaling(3, 4219, dtype="complex64", seed=5),
+    "modulus-c128": lambda: fastinit.variance_scaling(3, 4219, dtype="complex128", seed=5),
+    "he_normal-keras-f32": lambda: fastinit.get("he_normal")(3, 3, 16, 128, seed=fastinit.Key(6).child("w")),
 }
 
 
@@ -55,6 +60,11 @@ PINNED = {
     "truncnorm-tail-f16": "4340fa672039c861",
     "sparse-f32": "466e6b5c2796292c",
     "sparse-f64": "da268240e4db07b0",
+    "disk-c64": "fed1c097eba2db33",
+    "disk-c128": "ce89cc6751604cfc",
+    "modulus-c64": "8f335285aaf31799",
+    "modulus-c128": "ff9aa1fda8605d17",
+    "he_normal-keras-f32": "6832c196c518a08a",
 }
 
 
