@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import threading
 from ctypes import POINTER, c_int, c_void_p
 from typing import Callable
@@ -28,6 +29,7 @@ import numpy as np
 __all__ = ["orthonormalize"]
 
 _INT_MAX = 2**31 - 1
+MAX_DIM = _INT_MAX  #: the most rows or columns LAPACK's 32-bit integers allow
 
 # dtype -> LAPACK prefix, and the routine names per prefix
 _PREFIX = {
@@ -72,6 +74,15 @@ def _lwork(work0: np.ndarray) -> int:
 
 
 _blas_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:  # a fork while another thread held the lock must not deadlock
+    global _blas_lock
+    _blas_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 _blas_controller = []  # one threadpoolctl controller, made on first use (after SciPy's LAPACK loads)
 
 

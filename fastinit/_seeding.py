@@ -36,7 +36,9 @@ def seed(n: int | None = None) -> None:
     ``fastinit.seed()`` (or ``None``) reseeds from the operating system's entropy.
     """
     global _global
-    if n is not None:
+    if isinstance(n, Key):
+        n = n.value
+    elif n is not None:
         n = _as_int(n)
     with _lock:
         _global = np.random.default_rng(None if n is None else n % (1 << 128))

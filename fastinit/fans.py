@@ -88,7 +88,7 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
       :math:`fan_{in} = \prod shape[input\_axes]`, :math:`fan_{out} = \prod shape[output\_axes]`,
       with no receptive field.
 
-    Fans are ints, except keraflow's square roots (and JAX axes that do not divide the shape).
+    Fans are ints, except keraflow's square roots.
 
     Raises
     ------
@@ -114,7 +114,7 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
     if jax_axes:
         ins = _axes("in_axis", -2 if in_axis is None else in_axis, ndim) if ndim else None
         if ins is None:
-            raise ValueError(f"shape: a 0-dimensional shape has no axes for in_axis/out_axis")
+            raise ValueError("shape: a 0-dimensional shape has no axes for in_axis/out_axis")
         outs = _axes("out_axis", -1 if out_axis is None else out_axis, ndim)
         batch = _axes("batch_axis", () if batch_axis is None else batch_axis, ndim)
         used = ins + outs + batch

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks as ck
-from ._seeding import SeedLike, seed64
+from ._seeding import SeedLike, check_seed, seed64
 from .initializer import initializer
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
@@ -445,6 +445,7 @@ def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
     ignored, so that every initializer takes the same arguments.
     """
     t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    check_seed(seed)
     if t.dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real)
         ck.real("value", value.imag)

@@ -19,10 +19,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Initializer", "initializer", "FUNCTIONS"]
+__all__ = ["Initializer", "initializer", "FUNCTIONS", "ALIASES"]
 
 #: every public initializer function, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
+#: fastinit's other names for some of them
+ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
+           "he_uniform": "kaiming_uniform", "he_normal": "kaiming_normal"}
 #: shape-independent parameter checks run when an Initializer is made, by function name
 _CHECKS: dict[str, Callable[..., None]] = {}
 
@@ -90,7 +93,8 @@ class Initializer:
     Parameters
     ----------
     name : str
-        The name of a fastinit initializer (``fastinit.FUNCTIONS``), e.g. ``"kaiming_normal"``.
+        The name of a fastinit initializer (``fastinit.FUNCTIONS``), e.g. ``"kaiming_normal"``,
+        or an alias (``"he_normal"``).
     **params
         Keyword parameters of that function (not ``out``).
     """
@@ -98,6 +102,7 @@ class Initializer:
     __slots__ = ("name", "params")
 
     def __init__(self, name: str, **params: Any) -> None:
+        name = ALIASES.get(name, name)
         if name not in FUNCTIONS:
             import difflib
             close = difflib.get_close_matches(name, FUNCTIONS, n=3)

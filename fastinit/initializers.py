@@ -18,10 +18,11 @@ Where the frameworks disagree, a parameter selects each one's behaviour:
   absolute bounds are :func:`fastinit.truncated_normal`.
 - **"normal".** ``variance_scaling(distribution="normal")`` is truncated for ``layout="keras"``
   (Keras maps it to "truncated_normal") and untruncated otherwise (JAX).
-- **Complex dtypes** follow JAX: a disk for uniform and independent normal parts for normal,
-  both with :math:`E|v|^2` equal to the variance; for truncated normal, the modulus is cut at
-  2 and divided by JAX's :data:`COMPLEX_TRUNCATED_STD` (which leaves :math:`E|v|^2` at 1.0187
-  times the variance, exactly as in JAX).
+- **Complex dtypes**: normal has independent parts (torch and JAX, :math:`E|v|^2` equal to the
+  variance); uniform is JAX's disk under ``layout="jax"`` (:math:`E|v|^2` the variance) and
+  torch's independent parts otherwise (:math:`E|v|^2` twice the variance, as torch); truncated
+  normal is JAX's, the modulus cut at 2 and divided by :data:`COMPLEX_TRUNCATED_STD` (which
+  leaves :math:`E|v|^2` at 1.0187 times the variance, exactly as in JAX).
 - **Identity on n-D kernels** is WeightInitializers.jl's :func:`identity` (centre
   ``ceil(k/2)`` 1-based, last two axes (in, out)); torch's :func:`dirac` (centre ``k // 2``,
   first two axes (out, in)); Keras' and torch's 2-D-only :func:`eye`.
@@ -36,15 +37,15 @@ import numpy as np
 
 from . import _checks as ck
 from . import fills
-from ._seeding import SeedLike, seed64
-from .fans import LAYOUTS, Axes, calculate_gain, compute_fans
+from ._seeding import SeedLike, check_seed, seed64
+from .fans import LAYOUTS, NONLINEARITIES as _NONLINEARITIES, Axes, calculate_gain, compute_fans
 from .initializer import initializer
 from .kernels.polar import DISK, TRUNCATED, polar_
 
 __all__ = [
     "variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "orthogonal", "identity", "eye", "dirac", "stft",
+    "lecun_normal", "orthogonal", "delta_orthogonal", "identity", "eye", "dirac", "stft",
     "TRUNCATED_STD", "COMPLEX_TRUNCATED_STD", "MODES", "DISTRIBUTIONS",
 ]
 
@@ -102,12 +103,12 @@ def _check_family(gain=None, nonlinearity="leaky_relu", a=0.0, mode="fan_in", tr
     _truncated(truncated, _choice("layout", layout, LAYOUTS))
 
 
-from .fans import NONLINEARITIES as _NONLINEARITIES  # noqa: E402
-
-
 def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> float:
-    """1 / the fan that ``mode`` names, for the full tensor (Keras: the fan at least 1)."""
+    """1 / the fan that ``mode`` names, for the full tensor (Keras: the fan at least 1); an
+    empty tensor has nothing to scale (torch returns it untouched)."""
     full = ck.shape_from(shape, out)
+    if math.prod(full) == 0:
+        return 1.0
     fan_in, fan_out = compute_fans(full, layout, **axes)
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
            "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
@@ -119,13 +120,15 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
     return 1.0 / fan
 
 
-def _draw(shape: tuple, variance: float, distribution: str, *, dtype: Any, seed: SeedLike,
-          out: Any, rows: Any) -> np.ndarray:
+def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, dtype: Any,
+          seed: SeedLike, out: Any, rows: Any) -> np.ndarray:
     """Values of variance ``variance`` from ``distribution`` ("truncated_normal",
-    "untruncated_normal" or "uniform"), JAX's complex variants for complex dtypes."""
+    "untruncated_normal" or "uniform"); for complex dtypes JAX's variants (the uniform disk
+    only under ``layout="jax"``; torch's independent uniform parts otherwise)."""
     dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
     std = math.sqrt(variance)
-    if dt.kind == "c" and distribution != "untruncated_normal":
+    jax_complex = distribution == "truncated_normal" or (distribution == "uniform" and layout == "jax")
+    if dt.kind == "c" and jax_complex:
         arr = fills.uniform(*shape, low=0.0, high=1.0, dtype=dt, seed=seed, out=out, rows=rows)
         if distribution == "uniform":
             kind, c, scale = DISK, 0.0, std
@@ -192,13 +195,17 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
     - ``"normal"``: ``"truncated_normal"`` for ``layout="keras"`` (Keras' mapping), else
       ``"untruncated_normal"`` (JAX's meaning).
 
-    For complex dtypes (JAX): uniform on the disk of radius :math:`\sqrt{2}\sigma`; truncated
-    normal with modulus :math:`|v| \le 2 s`, :math:`s = \sigma / 0.95311164380491208`, from
-    :math:`|v|^2/s^2 \sim Exp(1)` truncated at 4 and a uniform angle; normal with independent
-    parts of variance :math:`\sigma^2/2`.
+    For complex dtypes: normal has independent parts of variance :math:`\sigma^2/2` (torch and
+    JAX); truncated normal is JAX's, modulus :math:`|v| \le 2 s`,
+    :math:`s = \sigma / 0.95311164380491208`, from :math:`|v|^2/s^2 \sim Exp(1)` truncated at 4
+    and a uniform angle; uniform is JAX's disk of radius :math:`\sqrt{2}\sigma`
+    (:math:`E|v|^2 = \sigma^2`) under ``layout="jax"``, and otherwise torch's independent
+    parts on :math:`[-\sqrt{3}\sigma, \sqrt{3}\sigma)` (:math:`E|v|^2 = 2\sigma^2`, as
+    ``torch.nn.init.kaiming_uniform_`` on a complex tensor).
 
-    Under ``layout="keras"`` the fan is at least 1 (Keras' ``max(1, n)``); otherwise a zero fan
-    raises. Glorot, kaiming and lecun are special cases.
+    Under ``layout="keras"`` or with Keras' ``input_axes``/``output_axes`` the fan is at least 1
+    (Keras' ``max(1, n)``); otherwise a zero fan raises. An empty tensor is returned as it is
+    (torch's rule). Glorot, kaiming and lecun are special cases.
 
     Parameters
     ----------
@@ -228,7 +235,7 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
     axes = dict(in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
                 output_axes=output_axes)
     variance = scale * _variance(shape, out, mode, layout, axes)
-    return _draw(shape, variance, distribution, dtype=dtype, seed=seed, out=out, rows=rows)
+    return _draw(shape, variance, distribution, layout, dtype=dtype, seed=seed, out=out, rows=rows)
 
 
 def _normal_kind(truncated: Any, layout: str) -> str:
@@ -320,7 +327,8 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
     He et al. (2015), "Delving deep into rectifiers". Two routes to the gain: torch's ``a``
     and ``nonlinearity`` (defaults: leaky_relu with slope 0, gain :math:`\sqrt{2}`), or
     WeightInitializers.jl's ``gain`` (default :math:`\sqrt{2}`), which overrides them. Also
-    known as ``he_uniform``: torch ``kaiming_uniform_``, Keras ``HeUniform``
+    known as ``he_uniform`` (the string ``fastinit.get("he_uniform")`` is Keras' ``HeUniform``,
+    ``layout="keras"``): torch ``kaiming_uniform_``, Keras ``HeUniform``
     (``layout="keras"``), JAX ``he_uniform`` (``"jax"``), WeightInitializers.jl
     ``kaiming_uniform`` (``"lux"``), Keraflow ``he_uniform`` (``"keraflow"``).
 
@@ -363,7 +371,9 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
     :math:`\mathcal{N}(0, \sigma^2)` (torch ``kaiming_normal_``, WeightInitializers.jl
     ``kaiming_normal``, Keraflow ``he_normal``) or, truncated, :math:`\mathcal{N}(0, s^2)` on
     :math:`[-2s, 2s]`, :math:`s = \sigma / 0.87962566103423978` (Keras ``HeNormal``, JAX
-    ``he_normal``). He et al. (2015). Also known as ``he_normal``.
+    ``he_normal``). He et al. (2015). Also known as ``he_normal``; note that the *string*
+    ``fastinit.get("he_normal")`` is Keras' ``HeNormal`` (``layout="keras"``, truncated), as
+    string identifiers follow Keras.
 
     Parameters
     ----------
@@ -421,7 +431,9 @@ def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torc
     :math:`\mathcal{N}(0, \sigma^2)`, or truncated, :math:`\mathcal{N}(0, s^2)` on
     :math:`[-2s, 2s]`, :math:`s = \sigma / 0.87962566103423978` (Keras ``LecunNormal`` with
     ``layout="keras"``, JAX ``lecun_normal`` with ``"jax"``). Klambauer et al. (2017),
-    "Self-Normalizing Neural Networks".
+    "Self-Normalizing Neural Networks". Only Keras and JAX define it, and both truncate: with
+    the default ``layout="torch"`` it is untruncated, as torch's other ``*_normal``
+    initializers; pass ``layout="keras"`` or ``"jax"`` for theirs.
 
     Parameters
     ----------
@@ -447,23 +459,27 @@ he_normal = kaiming_normal
 
 # --- orthogonal ----------------------------------------------------------------------------------
 
-def _check_orthogonal(gain=1.0, layout="torch", **_):
+def _check_orthogonal(gain=1.0, layout="torch", column_axis=None, **_):
     ck.real("gain", gain)
     _choice("layout", layout, LAYOUTS)
+    if column_axis is not None and (isinstance(column_axis, bool) or
+                                    not isinstance(column_axis, (numbers.Integral, np.integer))):
+        raise TypeError(f"column_axis: expected an int, got {column_axis!r}")
 
 
 @initializer(check=_check_orthogonal)
-def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", dtype: Any = None,
-               seed: SeedLike = None, out: np.ndarray | None = None,
+def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axis: int | None = None,
+               dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
                rows: slice | None = None) -> np.ndarray:
     r"""A (semi-)orthogonal matrix, scaled by ``gain``, reshaped to ``shape``.
 
     The tensor is flattened to a matrix :math:`m \times n`: ``layout="torch"`` and
     ``"keraflow"`` keep the first axis, :math:`m = shape[0]`, :math:`n = \prod shape[1:]`
-    (torch ``orthogonal_``); ``"keras"``, ``"jax"`` and ``"lux"`` keep the last,
-    :math:`m = \prod shape[:-1]`, :math:`n = shape[-1]` (Keras ``Orthogonal``, JAX
-    ``orthogonal``, WeightInitializers.jl ``orthogonal``). With :math:`A` a standard normal
-    :math:`m \times n` matrix (:func:`fastinit.normal`, same seed), the long side is the QR's:
+    (torch ``orthogonal_``, Keraflow ``orthogonal``); ``"keras"``, ``"jax"`` and ``"lux"`` keep
+    the last, :math:`m = \prod shape[:-1]`, :math:`n = shape[-1]` (Keras ``Orthogonal``, JAX
+    ``orthogonal``, WeightInitializers.jl ``orthogonal``); JAX's ``column_axis`` keeps that
+    axis as the columns instead. With :math:`A` a standard normal :math:`m \times n` matrix
+    (:func:`fastinit.normal`, same seed), the long side is the QR's:
 
     .. math::
         m \ge n:\ A = QR,\ W = gain \cdot Q\,\mathrm{sign}(\mathrm{diag} R); \qquad
@@ -474,11 +490,12 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", dtype: Any
     give unitary matrices (:math:`\mathrm{sign}(d) = d/|d|`).
 
     The QR is LAPACK's (``?geqrf``/``?orgqr``, or ``?gelqf``/``?orglq``), run in place on the
-    output: no copy of the matrix is made, float32 stays float32. float16 is computed in
-    float32 and rounded. The Gaussian matrix is bit-identical everywhere; the QR is
-    deterministic on one machine and LAPACK build, and may differ in the last bits across
-    builds. ``rows=`` computes the whole matrix (time and a temporary of the full size) and
-    returns the rows asked for: orthogonality is a property of the whole matrix.
+    output on one BLAS thread: no copy of the matrix is made, float32 stays float32. float16,
+    ``rows=`` and a ``column_axis`` other than the last work on a float32 (or the dtype's)
+    scratch matrix of the full size: orthogonality is a property of the whole matrix, so
+    ``rows=`` costs the whole computation. The Gaussian matrix is bit-identical everywhere; the
+    QR does not depend on the thread count, and may differ in the last bits between LAPACK
+    builds.
 
     Parameters
     ----------
@@ -488,6 +505,8 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", dtype: Any
         The scale, default 1 (Keraflow's ``orthogonal`` uses 1.1).
     layout : {"torch", "keras", "jax", "lux", "keraflow"}
         Which axis is kept when flattening (above); ``"torch"`` by default.
+    column_axis : int, optional
+        JAX's: the axis whose length is the matrix's column count; overrides ``layout``.
     dtype, seed, out, rows
         As for :func:`variance_scaling`.
 
@@ -497,31 +516,94 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", dtype: Any
     >>> bool(np.allclose(w.T @ w, np.eye(256), atol=1e-5))
     True
     """
-    from ._lapack import orthonormalize
+    from ._lapack import MAX_DIM, orthonormalize
     gain = ck.real("gain", gain)
     layout = _choice("layout", layout, LAYOUTS)
     full = ck.shape_from(shape, out)
     if len(full) < 2:
         raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {full!r}")
-    dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
-    t = fills._Target(shape, dt, out, rows, ck.ALL_DTYPES)
-    work_dt = np.dtype(np.float32) if dt == np.float16 else dt
-    if layout in ("torch", "keraflow"):
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    dt = t.dtype
+    ck.fits("gain", gain, dt)  # |W| <= |gain|
+    if column_axis is not None:
+        ax = _axis("column_axis", column_axis, len(full))
+        moved = full[:ax] + full[ax + 1:] + (full[ax],)
+    else:
+        ax = len(full) - 1
+        moved = full
+    if column_axis is None and layout in ("torch", "keraflow"):
         m, n = full[0], math.prod(full[1:])
     else:
-        m, n = math.prod(full[:-1]), full[-1]
-    whole = rows is None and work_dt == dt
+        m, n = math.prod(moved[:-1]), moved[-1]
+    if max(m, n) > MAX_DIM:
+        raise ValueError(f"shape: LAPACK takes matrices up to {MAX_DIM} rows and columns; "
+                         f"{full!r} flattens to {m} x {n}")
     s = seed64(seed)
-    a = t.array() if whole else np.empty(full, work_dt)
+    work_dt = np.dtype(np.float32) if dt == np.float16 else dt
+    in_place = rows is None and work_dt == dt and ax == len(full) - 1
+    a = t.array() if in_place else np.empty(moved, work_dt)
     if a.size:
         fills.normal(out=a, seed=int(s))
         orthonormalize(a.reshape(m, n))
         if gain != 1.0:
             a *= a.dtype.type(gain)
-    if whole:
+    if in_place:
         return a
     arr = t.array()
-    arr[...] = a[t.first:t.first + t.shape[0]]
+    arr[...] = np.moveaxis(a, -1, ax)[t.first:t.first + t.shape[0]]
+    return arr
+
+
+def _axis(name: str, axis: Any, ndim: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name}: expected an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for {ndim} dimensions")
+    return int(axis) % ndim
+
+
+@initializer(check=_check_orthogonal)
+def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtype: Any = None,
+                     seed: SeedLike = None, out: np.ndarray | None = None,
+                     rows: slice | None = None) -> np.ndarray:
+    r"""JAX's ``delta_orthogonal`` (Xiao et al. 2018, "Dynamical Isometry and a Mean Field
+    Theory of CNNs"): a convolution kernel ``(*kernel, in, out)`` that is zero except at the
+    kernel's centre, where it is an orthogonal ``in x out`` matrix:
+
+    .. math::
+        W[c_1, \ldots, c_k, :, :] = \text{orthogonal}((in, out), gain, column\_axis),
+        \qquad c_j = (k_j - 1) // 2
+
+    3-D to 5-D shapes with ``in <= out`` (JAX's rules). The matrix is :func:`orthogonal`'s with
+    the same seed and ``layout="jax"``.
+
+    Parameters
+    ----------
+    *shape : 3 to 5 ints, or one tuple
+        Left out, ``out.shape`` (and with no ``out``, an Initializer).
+    gain : float
+        JAX's ``scale``, default 1.
+    column_axis : int
+        Of the ``(in, out)`` matrix, default -1.
+    dtype, seed, out, rows
+        As for :func:`orthogonal`.
+    """
+    gain = ck.real("gain", gain)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    full = t.full
+    if not 3 <= len(full) <= 5:
+        raise ValueError(f"shape: delta_orthogonal needs 3, 4 or 5 dimensions, got {full!r}")
+    if full[-1] < full[-2]:
+        raise ValueError(f"shape: delta_orthogonal needs in <= out (shape[-2] <= shape[-1]), "
+                         f"got {full!r}")
+    _axis("column_axis", column_axis, 2)
+    q = orthogonal(full[-2:], gain=gain, layout="jax", column_axis=column_axis, dtype=t.dtype,
+                   seed=seed)
+    arr = t.array()
+    arr[...] = 0
+    centre = tuple((k - 1) // 2 for k in full[:-2])
+    if t.first <= centre[0] < t.first + t.shape[0]:
+        arr[(centre[0] - t.first,) + centre[1:]] = q
     return arr
 
 
@@ -604,6 +686,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
     gain = _value("gain", gain, t.dtype)
     shifts = _shifts(shift)
+    check_seed(seed)
     full = t.full
     if len(full) == 0:
         raise ValueError("shape: identity needs at least 1 dimension, got ()")
@@ -643,6 +726,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
     if len(t.full) != 2:
         raise ValueError(f"shape: eye needs exactly 2 dimensions, got {t.full!r}")
+    check_seed(seed)
     gain = _value("gain", gain, t.dtype)
     diag = np.arange(min(t.full))
     return _scatter(t, (diag, diag), gain)
@@ -675,6 +759,7 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {full!r}")
     _check_dirac(groups)
+    check_seed(seed)
     if full[0] % groups:
         raise ValueError(f"groups: must be >= 1 and divide shape[0]={full[0]}, got {groups!r}")
     per = full[0] // groups
@@ -730,9 +815,10 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     fftbins=periodic)``, an array of ``frame_length`` values, or ``None`` for none) and
     :math:`S = \sqrt{\sum w_t^2}` (``"density"``), :math:`\sum |w_t|` (``"spectrum"``) or 1
     (``None``, or no window). Every channel gets the same kernel (Keras builds ``channels=1``).
-    For float16 and float32 the arithmetic is Keras', in the same order and in float32, so the
-    values equal Keras' to about 1e-7. float64 is computed in float64 throughout (Keras' numpy
-    backend computes a float64 kernel in float32, 1e-5 away from this). ``seed`` is ignored.
+    For float32 the arithmetic is Keras', in the same order and in float32, so the values equal
+    Keras' to about 1e-7; float16 is that float32 result rounded (Keras computes float16 in
+    float16, 1e-2 away); float64 is computed in float64 throughout (Keras' numpy backend
+    computes a float64 kernel in float32, 1e-5 away). ``seed`` is ignored.
 
     Parameters
     ----------
@@ -749,6 +835,7 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
         As for :func:`identity`; real dtypes only.
     """
     _check_stft(side=side, window=window, scaling=scaling, periodic=periodic)
+    check_seed(seed)
     t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES)
     if len(t.full) != 3:
         raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {t.full!r}")

@@ -15,25 +15,29 @@ An identifier is
 
 Each framework's names map to *factories* taking that framework's own parameter names (Keras'
 ``stddev``, ``minval``; JAX's ``scale``; Keraflow's ``scale``), so a Keras config dict
-deserializes too.
+deserializes too. Keraflow's meanings need the ``keraflow.`` prefix: its bare names are Keras
+identifiers too, and ``get`` gives Keras' meaning (``"orthogonal"``: gain 1, last axis kept;
+``"keraflow.orthogonal"``: gain 1.1, first axis kept).
+
+Seeds: an Initializer without a seed draws a new one on every call (as torch and numpy do),
+whereas a Keras initializer with ``seed=None`` picks one seed when it is made and repeats its
+values; bind ``seed=`` (an int or a :class:`fastinit.Key`) for Keras' repeatable behaviour. A
+serialized Keras ``SeedGenerator`` seed becomes its int seed (a SeedGenerator advances on every
+call; an Initializer bound to an int does not).
 """
 from __future__ import annotations
 
 import difflib
-import math
 from typing import Any, Callable
 
-from . import fills, initializers as ini
-from .initializer import FUNCTIONS, Initializer
+import numpy as np
+
+from . import initializers as ini
+from .initializer import ALIASES, FUNCTIONS, Initializer
 
 __all__ = ["FRAMEWORKS", "PRESETS", "ALIASES", "get", "serialize", "deserialize", "name_table"]
 
 FRAMEWORKS = ("torch", "keras", "jax", "lux", "keraflow")
-
-#: fastinit's own alternative names
-ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
-           "he_uniform": "kaiming_uniform", "he_normal": "kaiming_normal"}
-
 
 def _bind(name: str, **params: Any) -> Initializer:
     """An Initializer of ``name`` with the parameters that are not None."""
@@ -200,9 +204,12 @@ def _j_truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
 
 
 def _j_orthogonal(scale=1.0, column_axis=-1, dtype=None):
-    if column_axis != -1:
-        raise ValueError(f"column_axis: only -1 (the last axis) is supported, got {column_axis!r}")
-    return _bind("orthogonal", gain=scale, layout="jax", dtype=dtype)
+    return _bind("orthogonal", gain=scale, layout="jax",
+                 column_axis=None if column_axis == -1 else column_axis, dtype=dtype)
+
+
+def _j_delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    return _bind("delta_orthogonal", gain=scale, column_axis=column_axis, dtype=dtype)
 
 
 JAX: dict[str, Callable[..., Initializer]] = {
@@ -224,6 +231,7 @@ JAX: dict[str, Callable[..., Initializer]] = {
     "kaiming_uniform": _j_variance("kaiming_uniform"),
     "kaiming_normal": _j_variance("kaiming_normal"),
     "orthogonal": _j_orthogonal,
+    "delta_orthogonal": _j_delta_orthogonal,
 }
 
 
@@ -330,21 +338,28 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(initializer: Any) -> dict[str, Any]:
-    """``{"class_name": <fastinit name>, "config": <parameters>}`` for an Initializer (or an
-    identifier, resolved by :func:`get`); :func:`deserialize` gives it back."""
+    """``{"class_name": "fastinit.<name>", "config": <parameters>}`` for an Initializer (or an
+    identifier, resolved by :func:`get`), plain Python values only (JSON-ready);
+    :func:`deserialize` gives it back. A ``numpy.random.Generator`` seed cannot be serialized
+    (``TypeError``): use an int or a :class:`fastinit.Key`."""
     if isinstance(initializer, str):
         initializer = get(initializer)
     if not isinstance(initializer, Initializer):
         raise TypeError(f"initializer: expected a fastinit.Initializer or an identifier, got "
                         f"{initializer!r}")
+    if isinstance(initializer.params.get("seed"), np.random.Generator):
+        raise TypeError("seed: a numpy.random.Generator cannot be serialized; bind an int or a "
+                        "fastinit.Key")
     config = initializer.get_config()
-    return {"class_name": config.pop("name"), "config": config}
+    return {"class_name": "fastinit." + config.pop("name"), "config": config}
 
 
 def deserialize(config: Any) -> Initializer:
     """The Initializer that a config describes: a :func:`serialize` dict, a Keras 3 dict
     (``keras.initializers.serialize``: ``{"class_name": "VarianceScaling", "config": {...}}``,
-    its ``module`` and ``registered_name`` ignored), or an identifier string."""
+    its ``module`` and ``registered_name`` ignored), or an identifier string. ``class_name`` is
+    an identifier as for :func:`get` (so ``"he_normal"`` is Keras', ``"fastinit.he_normal"``
+    fastinit's), and ``config`` the parameters of what it names."""
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
@@ -353,8 +368,6 @@ def deserialize(config: Any) -> Initializer:
     params = dict(config.get("config") or {})
     if not isinstance(name, str):
         raise ValueError(f"config: class_name must be a str, got {name!r}")
-    if _fastinit(name) and name not in _KERAS_CLASSES:
-        return Initializer(_fastinit(name), **params)
     return _factory(name)(**params)
 
 
@@ -392,5 +405,3 @@ def _check_presets() -> None:
         for name, factory in table.items():
             assert isinstance(factory(), Initializer), (fw, name)
 
-
-del math, fills

@@ -1153,3 +1153,40 @@ def test_orthogonal_layout_decides_the_flattening(layout, shape):
     a = _flatten(w, other)
     gram = a.T @ a if a.shape[0] >= a.shape[1] else a @ a.T
     assert np.abs(gram - np.eye(gram.shape[0])).max() > 0.1
+
+
+def test_delta_orthogonal_as_jax(jax):
+    """jax.nn.initializers.delta_orthogonal: zeros but an orthogonal (in, out) matrix at the
+    kernel's centre ((k - 1) // 2); the same rules (3-D to 5-D, in <= out)."""
+    for shape in [(3, 4, 6), (3, 5, 8, 8), (3, 3, 3, 2, 5)]:
+        ours = fastinit.get("jax.delta_orthogonal")(shape, seed=1)
+        ref = _jax_out(jax, jax.nn.initializers.delta_orthogonal(), shape, jnp_float32(jax))
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
+        for w in (ours, ref):
+            m = np.asarray(w[centre], np.float64)
+            np.testing.assert_allclose(m @ m.T, np.eye(shape[-2]), atol=1e-5)
+            rest = np.asarray(w).copy()
+            rest[centre] = 0
+            assert not rest.any()
+    for bad in [(4, 6), (3, 3, 3, 3, 3, 4, 6), (3, 6, 4)]:
+        with pytest.raises(ValueError, match="shape"):
+            fastinit.get("jax.delta_orthogonal")(bad, seed=1)
+        with pytest.raises(ValueError):
+            jax.nn.initializers.delta_orthogonal()(jax.random.key(0), bad)
+
+
+def jnp_float32(jax):
+    return jax.numpy.float32
+
+
+def test_orthogonal_column_axis_as_jax(jax):
+    """JAX's orthogonal(column_axis=0): the columns run along axis 0."""
+    shape = (6, 4, 3)
+    ours = fastinit.get("jax.orthogonal")  # default column_axis=-1
+    init = fastinit.registry.PRESETS["jax"]["orthogonal"](column_axis=0)
+    w = init(shape, seed=3)
+    ref = _jax_out(jax, jax.nn.initializers.orthogonal(column_axis=0), shape, jnp_float32(jax))
+    for a in (w, ref):
+        m = np.moveaxis(np.asarray(a, np.float64), 0, -1).reshape(12, 6)
+        np.testing.assert_allclose(m.T @ m, np.eye(6), atol=1e-5)
+    assert ours(shape, seed=3).shape == shape

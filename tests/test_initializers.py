@@ -43,6 +43,7 @@ SPECS = {
     "lecun_uniform": ((40, 30), {}, dict(layout="keraflow"), True),
     "lecun_normal": ((40, 30), {}, dict(truncated=False, layout="keras"), True),
     "orthogonal": ((40, 30), {}, dict(gain=1.1, layout="keras"), True),
+    "delta_orthogonal": ((3, 3, 5, 8), {}, dict(gain=0.5, column_axis=0), True),
     "identity": ((6, 6), {}, dict(shift=(1, 0), gain=2.0), False),
     "eye": ((5, 7), {}, dict(gain=3.0), False),
     "dirac": ((4, 2, 3, 3), {}, dict(groups=2), False),
@@ -769,10 +770,10 @@ def test_key_rejects_bad_seeds(bad):
 
 # --- 7. JAX's complex variance scaling ------------------------------------------------------------
 
-def _complex(distribution, dtype, scale=2.0, seed=99):
-    # 1000 x 1000, fan_in = 1000 under torch's layout: variance = scale / 1000
+def _complex(distribution, dtype, scale=2.0, seed=99, layout="torch"):
+    # 1000 x 1000, fan_in = 1000 under torch's (and JAX's) layout: variance = scale / 1000
     v = fastinit.variance_scaling(1000, 1000, scale=scale, distribution=distribution,
-                                  dtype=dtype, seed=seed)
+                                  dtype=dtype, seed=seed, layout=layout)
     assert v.dtype == dtype and v.shape == (1000, 1000)
     return v.ravel().astype(np.complex128), scale / 1000
 
@@ -785,7 +786,7 @@ def _angles_uniform(v):
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 def test_complex_uniform_is_the_disk(dtype):
-    v, var = _complex("uniform", dtype)
+    v, var = _complex("uniform", dtype, layout="jax")
     n = v.size
     m2 = np.abs(v) ** 2
     tol = 1 + 4 * np.finfo(dtype).eps
@@ -795,6 +796,18 @@ def test_complex_uniform_is_the_disk(dtype):
     assert abs(m2.mean() - var) < 6 * math.sqrt(var * var / 3 / n), m2.mean() / var
     assert scipy.stats.kstest(m2 / (2 * var), "uniform").pvalue > 1e-6
     _angles_uniform(v)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("layout", ["torch", "keras", "lux", "keraflow"])
+def test_complex_uniform_outside_jax_has_uniform_parts(dtype, layout):
+    """torch's kaiming_uniform_ on a complex tensor: each part U[-b, b), E|v|^2 = 2 variance."""
+    v, var = _complex("uniform", dtype, layout=layout)
+    b = math.sqrt(3 * var)
+    for part in (v.real, v.imag):
+        assert part.min() >= -b and part.max() < b
+        assert scipy.stats.kstest((part + b) / (2 * b), "uniform").pvalue > 1e-6
+    assert abs(np.corrcoef(v.real, v.imag)[0, 1]) < 6 / math.sqrt(v.size)
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])

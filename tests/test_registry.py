@@ -134,7 +134,7 @@ def test_aliases_are_the_same_function(alias, target):
     assert same(getattr(fastinit, alias)(64, 32, seed=5), getattr(fastinit, target)(64, 32, seed=5))
     assert getattr(fastinit, alias)() == getattr(fastinit, target)()
     assert fastinit.get(f"fastinit.{alias}") == fastinit.get(f"fastinit.{target}")
-    assert fastinit.serialize(f"fastinit.{alias}")["class_name"] == target
+    assert fastinit.serialize(f"fastinit.{alias}")["class_name"] == f"fastinit.{target}"
 
 
 def test_keras_he_normal_spellings_agree():
@@ -153,7 +153,7 @@ def test_serialize_round_trip(identifier):
     init = fastinit.get(identifier)
     config = fastinit.serialize(init)
     assert set(config) == {"class_name", "config"}
-    assert config["class_name"] == init.name
+    assert config["class_name"] == f"fastinit.{init.name}"
     assert fastinit.deserialize(config) == init
     assert fastinit.serialize(identifier) == config
     # through JSON too
@@ -166,7 +166,8 @@ def test_serialize_round_trip(identifier):
 def test_serialize_round_trip_gives_the_same_array(identifier):
     init = fastinit.get(identifier)
     back = fastinit.deserialize(json.loads(json.dumps(fastinit.serialize(init))))
-    shape = {"stft": (16, 1, 9), "dirac": (4, 2, 3), "eye": (6, 6), "sparse": (20, 10)}.get(
+    shape = {"stft": (16, 1, 9), "dirac": (4, 2, 3), "eye": (6, 6), "sparse": (20, 10),
+             "delta_orthogonal": (3, 3, 4, 6)}.get(
         init.name, (20, 10))
     kw = {"sparsity": 0.5} if init.name == "sparse" and "sparsity" not in init.params else {}
     if init.name == "constant" and "value" not in init.params:
@@ -325,8 +326,14 @@ def test_jax_truncated_normal():
 
 def test_jax_orthogonal_column_axis():
     assert fastinit.get("jax.orthogonal") == fastinit.orthogonal(gain=1.0, layout="jax")
+    init = PRESETS["jax"]["orthogonal"](column_axis=0)
+    assert init == fastinit.orthogonal(gain=1.0, layout="jax", column_axis=0)
+    w = init(6, 4, 3, seed=2)  # columns along axis 0: the (12, 6) matrix of the other axes
+    m = np.moveaxis(w, 0, -1).reshape(12, 6)
+    np.testing.assert_allclose(m.T @ m, np.eye(6), atol=1e-5)
+    assert same(fastinit.orthogonal(6, 4, 3, column_axis=0, layout="jax", seed=2, rows=slice(2, 5)), w[2:5])
     with pytest.raises(ValueError, match="column_axis"):
-        PRESETS["jax"]["orthogonal"](column_axis=0)
+        PRESETS["jax"]["orthogonal"](column_axis=5)(6, 4)
 
 
 def test_keras_truncated_normal_bounds():
