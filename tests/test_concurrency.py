@@ -18,6 +18,16 @@ PRELUDE = """
         a = [fastinit.normal(64, 4096 + i, seed=i), fastinit.uniform(64, 4096, seed=i, dtype="float16"),
              fastinit.truncated_normal(64, 4096, seed=i, lo=-1, hi=3), fastinit.sparse(256, 1024, sparsity=0.5, seed=i)]
         return hashlib.sha256(b"".join(x.tobytes() for x in a)).hexdigest()
+
+    def work_initializers(i):
+        # the initializers on top: fans, the polar kernel, LAPACK under its lock, keyed seeds
+        key = fastinit.Key(i)
+        a = [fastinit.kaiming_uniform(256, 64, 3, 3, seed=key.child("conv")),
+             fastinit.get("he_normal")(3, 3, 64, 256, seed=key.child("keras")),
+             fastinit.variance_scaling(512, 512, layout="jax", dtype="complex64", seed=i),
+             fastinit.orthogonal(384, 256 + i, seed=key.child("q")),
+             fastinit.orthogonal(128, 512, layout="keras", seed=i)]
+        return hashlib.sha256(b"".join(x.tobytes() for x in a)).hexdigest()
 """
 
 
@@ -40,6 +50,30 @@ def test_four_python_threads_at_once(python):
     print(json.dumps(serial))
     """)
     assert len(json.loads(out)) == 16
+
+
+def test_four_python_threads_at_once_initializers(python):
+    out = python(PRELUDE + """
+    from concurrent.futures import ThreadPoolExecutor
+    serial = [work_initializers(i) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(2):
+            assert list(pool.map(work_initializers, range(8))) == serial
+    print(json.dumps(serial))
+    """, timeout=300)
+    assert len(json.loads(out)) == 8
+
+
+def test_forked_child_initializers(python):
+    out = python(PRELUDE + """
+    import multiprocessing as mp
+    parent = [work_initializers(i) for i in range(2)]
+    with mp.get_context("fork").Pool(2) as pool:
+        child = pool.map(work_initializers, range(2))
+    assert child == parent, (child, parent)
+    print("ok")
+    """, timeout=300)
+    assert out.strip() == "ok"
 
 
 def test_forked_child_after_a_parallel_call(python):

@@ -46,3 +46,52 @@ def test_resident_growth_of_a_large_float16_fill(python):
         print((after - before) * 1024 - a.nbytes - b.nbytes)
     """)
     assert int(out) < 50 * 2**20
+
+
+INITIALIZERS = [
+    lambda **k: fastinit.kaiming_normal(1000, 1000, **k),
+    lambda **k: fastinit.glorot_uniform(1000, 1000, layout="keras", **k),
+    lambda **k: fastinit.get("he_normal")(1000, 1000, **k),  # Keras: truncated
+    lambda dtype, **k: (fastinit.randn16 if dtype == "float16" else fastinit.randn32)(1000, 1000, **k),
+]
+
+
+@pytest.mark.parametrize("f", INITIALIZERS)
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_initializers_traced_peak_is_the_output(f, dtype):
+    f(dtype=dtype, seed=0)
+    tracemalloc.start()
+    try:
+        f(dtype=dtype, seed=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < np.dtype(dtype).itemsize * 10**6 + 2**20
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize("shape", [(2000, 500), (500, 2000)])
+def test_orthogonal_works_in_place(dtype, shape):
+    """The QR runs in the output: tau and LAPACK's work array only (well under 1 MB here)."""
+    fastinit.orthogonal(20, 10, dtype=dtype, seed=0)
+    out = np.empty(shape, dtype)
+    tracemalloc.start()
+    try:
+        fastinit.orthogonal(seed=1, out=out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+def test_complex_variance_scaling_in_place():
+    out = np.empty((1000, 1000), np.complex64)
+    fastinit.variance_scaling(seed=0, out=out, layout="jax", distribution="uniform")
+    tracemalloc.start()
+    try:
+        fastinit.variance_scaling(seed=1, out=out, layout="jax", distribution="uniform")
+        fastinit.variance_scaling(seed=1, out=out, layout="jax")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak

@@ -688,3 +688,34 @@ def test_sparse_zero_positions_differ_across_columns(rows, cols, sparsity):
     vs = (R - 1) * q2 + 2 * (R - 2) * q3 + (R - 2) * (R - 3) * q4 - es * es
     both = float(np.sum(zf[:-1] * zf[1:]))
     assert_sigmas(f"sparse({rows}, {cols}, {sparsity}): adjacent rows both zero", both, cols * es, math.sqrt(cols * vs))
+
+
+# --- the polar kernel (JAX's complex variance scaling) at 10^7 ------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("distribution", ["uniform", "truncated_normal"])
+def test_polar_kernel_at_ten_million(dtype, distribution):
+    """|v|^2 and the angle have the laws of kernels/polar.py and are independent: the disk's
+    |v|^2 / (2 sigma^2) ~ U(0, 1); the truncated modulus' |v|^2 / s^2 ~ Exp(1) cut at 4
+    (s = sigma / 0.95311...); the angle uniform; corr(|v|^2, angle) and corr(re, im) ~ 0."""
+    variance = 1e-3
+    v = fastinit.variance_scaling(1000, BIG // 1000, scale=1.0, distribution=distribution,  # fan_in 1000
+                                  layout="jax", dtype=dtype, seed=2024).ravel()
+    assert np.isfinite(v).all()
+    m2 = (np.abs(v.astype(np.complex128)) ** 2)
+    turns = np.mod(np.angle(v) / (2 * np.pi), 1.0)
+    if distribution == "uniform":
+        x = m2 / (2 * variance)
+        assert x.max() <= 1 + 1e-6
+        p = stats.kstest(x, "uniform").pvalue
+    else:
+        x = m2 / (variance / fastinit.COMPLEX_TRUNCATED_STD**2)
+        assert x.max() <= 4 * (1 + 1e-6)
+        c = -math.expm1(-4.0)
+        p = stats.kstest(np.minimum(x, 4.0), lambda t: -np.expm1(-t) / c).pvalue
+    assert p > 1e-6, p
+    assert stats.kstest(turns, "uniform").pvalue > 1e-6
+    n = v.size
+    assert abs(np.corrcoef(x, turns)[0, 1]) < 6 / math.sqrt(n)
+    assert abs(np.corrcoef(v.real, v.imag)[0, 1]) < 6 / math.sqrt(n)
