@@ -131,6 +131,10 @@ class Initializer:
         return FUNCTIONS[self.name]
 
     def __call__(self, *shape: Any, **params: Any) -> Any:
+        """Fill a tensor: ``init(256, 128)``, ``init((256, 128))``, Keras' ``init(shape=(256,
+        128), dtype="float32")`` or ``init(out=w)``; parameters override the bound ones."""
+        if "shape" in params and not shape:
+            shape = (tuple(params.pop("shape")),)
         return FUNCTIONS[self.name](*shape, **{**self.params, **params})
 
     def get_config(self) -> dict[str, Any]:

@@ -856,3 +856,10 @@ def test_complex_normal_follows_the_layout(layout, distribution, kind):
     b = fastinit.variance_scaling(40, 30, distribution=kind, layout=layout, dtype="complex64",
                                   seed=3)
     assert same(a, b)
+
+
+def test_keras_style_call_with_shape_keyword():
+    init = fastinit.get("GlorotUniform")
+    a = init(shape=(64, 32), dtype="float32", seed=4)
+    assert same(a, init((64, 32), dtype="float32", seed=4))
+    assert same(a, fastinit.glorot_uniform(64, 32, layout="keras", seed=4))
