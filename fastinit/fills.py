@@ -462,7 +462,7 @@ def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray
           rows: slice | None = None) -> np.ndarray:
     """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, JAX ``zeros``,
     WeightInitializers.jl ``zeros32``); ``seed`` is ignored."""
-    return constant(*shape, value=0.0, dtype=dtype, out=out, rows=rows)
+    return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows)
 
 
 @initializer
@@ -470,4 +470,4 @@ def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray 
          rows: slice | None = None) -> np.ndarray:
     """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, JAX ``ones``,
     WeightInitializers.jl ``ones32``); ``seed`` is ignored."""
-    return constant(*shape, value=1.0, dtype=dtype, out=out, rows=rows)
+    return constant(*shape, value=1.0, dtype=dtype, seed=seed, out=out, rows=rows)

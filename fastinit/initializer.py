@@ -134,7 +134,10 @@ class Initializer:
         """Fill a tensor: ``init(256, 128)``, ``init((256, 128))``, Keras' ``init(shape=(256,
         128), dtype="float32")`` or ``init(out=w)``; parameters override the bound ones."""
         if "shape" in params and not shape:
-            shape = (tuple(params.pop("shape")),)
+            dims = params.pop("shape")
+            shape = (tuple(dims) if isinstance(dims, (tuple, list)) else (dims,),)
+        if len(shape) == 2 and isinstance(shape[0], (tuple, list)) and "dtype" not in params:
+            shape, params["dtype"] = shape[:1], shape[1]  # Keras' init(shape, dtype)
         return FUNCTIONS[self.name](*shape, **{**self.params, **params})
 
     def get_config(self) -> dict[str, Any]:

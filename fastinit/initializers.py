@@ -108,6 +108,8 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
     empty tensor has nothing to scale (torch returns it untouched)."""
     full = ck.shape_from(shape, out)
     if math.prod(full) == 0:
+        compute_fans(tuple(max(d, 1) for d in full) if len(full) >= 2 or layout not in ("torch", "jax")
+                     else (1, 1), layout, **axes)  # the axes' checks only
         return 1.0
     fan_in, fan_out = compute_fans(full, layout, **axes)
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
@@ -562,7 +564,12 @@ def _axis(name: str, axis: Any, ndim: int) -> int:
     return int(axis) % ndim
 
 
-@initializer(check=_check_orthogonal)
+def _check_delta_orthogonal(gain=1.0, column_axis=-1, **_):
+    ck.real("gain", gain)
+    _axis("column_axis", column_axis, 2)
+
+
+@initializer(check=_check_delta_orthogonal)
 def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtype: Any = None,
                      seed: SeedLike = None, out: np.ndarray | None = None,
                      rows: slice | None = None) -> np.ndarray:
@@ -882,7 +889,7 @@ def _lux(kind: str, code: str):
 
     def f(*shape: int, seed: SeedLike = None, out: np.ndarray | None = None,
           rows: slice | None = None) -> np.ndarray:
-        kw = {} if fill_name in ("zeros", "ones") else {"seed": seed}
+        kw = {"seed": seed}  # checked, and ignored by zeros and ones
         if not half_complex:
             return fill(*shape, dtype=dt, out=out, rows=rows, **kw)
         if shape:
@@ -896,7 +903,7 @@ def _lux(kind: str, code: str):
         if kind == "randn":
             kw["std"] = math.sqrt(0.5)
         if kind == "ones":  # 1 + 0i
-            arr = fills.zeros(*shape, dtype="float16", out=out, rows=rows)
+            arr = fills.zeros(*shape, dtype="float16", seed=seed, out=out, rows=rows)
             arr[..., 0] = 1
             return arr
         return fill(*shape, dtype="float16", out=out, rows=rows, **kw)

@@ -368,7 +368,18 @@ def deserialize(config: Any) -> Initializer:
     params = dict(config.get("config") or {})
     if not isinstance(name, str):
         raise ValueError(f"config: class_name must be a str, got {name!r}")
-    return _factory(name)(**params)
+    factory = _factory(name)
+    try:
+        return factory(**params)
+    except TypeError as e:
+        if "unexpected keyword argument" not in str(e):
+            raise
+        import inspect
+        accepted = ", ".join(inspect.signature(factory).parameters) or "none"
+        hint = "" if name.startswith("fastinit.") else (
+            f"; for fastinit's own {name!r} use class_name 'fastinit.{name.split('.')[-1]}'")
+        raise TypeError(f"config: {name!r} takes the parameters ({accepted}), got "
+                        f"{sorted(params)}{hint}") from None
 
 
 # --- the README table ------------------------------------------------------------------------------

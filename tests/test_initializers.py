@@ -863,3 +863,26 @@ def test_keras_style_call_with_shape_keyword():
     a = init(shape=(64, 32), dtype="float32", seed=4)
     assert same(a, init((64, 32), dtype="float32", seed=4))
     assert same(a, fastinit.glorot_uniform(64, 32, layout="keras", seed=4))
+
+
+def test_second_review_edges():
+    # seeds are checked by the deterministic fills and the typed family too
+    for f in (fastinit.zeros, fastinit.ones, fastinit.zeros32, fastinit.onesC16, fastinit.eye):
+        with pytest.raises(TypeError, match="seed"):
+            f(3, 3, seed="x")
+    # an empty tensor is returned untouched, but its axes are still checked
+    assert fastinit.kaiming_normal(0, 5).shape == (0, 5)
+    with pytest.raises(ValueError, match="in_axis"):
+        fastinit.kaiming_normal(0, 5, in_axis=7)
+    with pytest.raises(ValueError, match="input_axes"):
+        fastinit.kaiming_normal(0, 5, input_axes=[0])
+    # delta_orthogonal's column_axis is checked when bound
+    with pytest.raises(ValueError, match="column_axis"):
+        fastinit.delta_orthogonal(column_axis=5)
+    # a config with parameters the named initializer does not take names them
+    with pytest.raises(TypeError, match="fastinit.orthogonal"):
+        fastinit.deserialize({"class_name": "orthogonal", "config": {"layout": "torch"}})
+    # Keras' call forms: init(shape, dtype) and init(shape=int)
+    init = fastinit.get("GlorotUniform")
+    assert init((3, 4), "float64").dtype == np.float64
+    assert init(shape=5, seed=1).shape == (5,)
