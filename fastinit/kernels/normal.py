@@ -66,6 +66,20 @@ def normal_pair64(x, y):
     return r * c, r * s
 
 
+@njit(error_model="numpy", forceinline=True)
+def normal_values32(hi, lo, sd, m):
+    """The two float32 values ``fma(sd, z, m)`` of one stream output's Box-Muller pair."""
+    z0, z1 = normal_pair32(hi, lo)
+    return fma(sd, z0, m), fma(sd, z1, m)
+
+
+@njit(error_model="numpy", forceinline=True)
+def normal_values64(x, y, std, m):
+    """The two float64 values of the Box-Muller pair of stream outputs x, y."""
+    z0, z1 = normal_pair64(x, y)
+    return fma(std, z0, m), fma(std, z1, m)
+
+
 def normal_block(dst, off, s0, s1, h, means, std):
     """Generate one block of N(means[lane], std) into dst[off:off + BLOCK]; ``h`` (``halves()``)
     is scratch for the 32-bit halves of the states."""
@@ -84,13 +98,13 @@ def _normal_block(dst, off, s0, s1, h, means, std):
                     y2, a, b = xoroshiro128p(a, b)
                     s0[lane] = a
                     s1[lane] = b
-                    z0, z1 = normal_pair64(x, y)
-                    z2, z3 = normal_pair64(x2, y2)
                     m = means[lane]
-                    dst[row + _U(lane)] = fma(std, z0, m)
-                    dst[row + _U(LANES + lane)] = fma(std, z1, m)
-                    dst[row + _U(2 * LANES + lane)] = fma(std, z2, m)
-                    dst[row + _U(3 * LANES + lane)] = fma(std, z3, m)
+                    v0, v1 = normal_values64(x, y, std, m)
+                    v2, v3 = normal_values64(x2, y2, std, m)
+                    dst[row + _U(lane)] = v0
+                    dst[row + _U(LANES + lane)] = v1
+                    dst[row + _U(2 * LANES + lane)] = v2
+                    dst[row + _U(3 * LANES + lane)] = v3
     else:
         def impl(dst, off, s0, s1, h, means, std):
             s0h, s0l, s1h, s1l = h
@@ -105,13 +119,13 @@ def _normal_block(dst, off, s0, s1, h, means, std):
                     s0l[lane] = al
                     s1h[lane] = bh
                     s1l[lane] = bl
-                    z0, z1 = normal_pair32(ph, pl)
-                    z2, z3 = normal_pair32(qh, ql)
                     m = means[lane]
-                    put(dst, row + _U(lane), fma(sd, z0, m))
-                    put(dst, row + _U(LANES + lane), fma(sd, z1, m))
-                    put(dst, row + _U(2 * LANES + lane), fma(sd, z2, m))
-                    put(dst, row + _U(3 * LANES + lane), fma(sd, z3, m))
+                    v0, v1 = normal_values32(ph, pl, sd, m)
+                    v2, v3 = normal_values32(qh, ql, sd, m)
+                    put(dst, row + _U(lane), v0)
+                    put(dst, row + _U(LANES + lane), v1)
+                    put(dst, row + _U(2 * LANES + lane), v2)
+                    put(dst, row + _U(3 * LANES + lane), v3)
     return impl
 
 

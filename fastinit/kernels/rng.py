@@ -110,6 +110,12 @@ def xoroshiro128p_32(ah, al, bh, bl):
 
 
 @njit(inline="always")
+def words(x):
+    """(high, low) 32-bit words of a stream output: what the 32-bit kernels use per output."""
+    return hi32(x), lo32(x)
+
+
+@njit(inline="always")
 def split_lanes(s0, s1, s0h, s0l, s1h, s1l):
     """Copy the states ``s0[:LANES]``, ``s1[:LANES]`` into their 32-bit halves."""
     for lane in range(LANES):

@@ -24,6 +24,19 @@ _2M53 = 2.0**-53
 _u8 = np.uint32(8)
 
 
+@njit(forceinline=True, error_model="numpy")
+def uniform_value32(word, sc, lo, vlo, vhi):
+    """The 32-bit value of a stream output word (``sc = float32(scale) * 2**-24``, ``lo``, ``vlo``,
+    ``vhi`` float32): ``fma(word >> 8, sc, lo)`` clamped into [vlo, vhi]; shared with the GPU."""
+    return min(max(fma(i31_to_f32(shr32(word, _u8)), sc, lo), vlo), vhi)
+
+
+@njit(forceinline=True, error_model="numpy")
+def uniform_value64(x, sc, low, vmin, vmax):
+    """The float64 value of a stream output (``sc = scale * 2**-53``); shared with the GPU."""
+    return min(max(fma(u53_to_f64(x >> _U(11)), sc, low), vmin), vmax)
+
+
 def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
     """Generate one block of uniform values into dst[off:off + BLOCK]; ``h`` (``halves()``) is
     scratch for the 32-bit halves of the states."""
@@ -40,8 +53,7 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
                     x, a, b = xoroshiro128p(s0[lane], s1[lane])
                     s0[lane] = a
                     s1[lane] = b
-                    v = fma(u53_to_f64(x >> _U(11)), sc, low)
-                    dst[row + _U(lane)] = min(max(v, vmin), vmax)
+                    dst[row + _U(lane)] = uniform_value64(x, sc, low, vmin, vmax)
     else:
         def impl(dst, off, s0, s1, h, low, scale, vmin, vmax):
             s0h, s0l, s1h, s1l = h
@@ -58,10 +70,8 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
                     s0l[lane] = al
                     s1h[lane] = bh
                     s1l[lane] = bl
-                    v0 = fma(i31_to_f32(shr32(rh, _u8)), sc, lo)
-                    v1 = fma(i31_to_f32(shr32(rl, _u8)), sc, lo)
-                    put(dst, row + _U(lane), min(max(v0, vlo), vhi))
-                    put(dst, row + _U(LANES + lane), min(max(v1, vlo), vhi))
+                    put(dst, row + _U(lane), uniform_value32(rh, sc, lo, vlo, vhi))
+                    put(dst, row + _U(LANES + lane), uniform_value32(rl, sc, lo, vlo, vhi))
     return impl
 
 

@@ -1,0 +1,51 @@
+"""Host side of the GPU kernels: the same signatures as the CPU kernels, ``fill_x(out, seed,
+start, *params)`` on a flat device array (complex: its real view; float16: its uint16 bits),
+with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
+import numpy as np
+
+from ..kernels.rng import BLOCK, LANES
+from . import constant as _constant
+from . import normal as _normal
+from . import uniform as _uniform
+
+THREADS_PER_BLOCK = 128  #: threads per CUDA block (8 fastinit blocks of 16 streams)
+CONSTANT_GRID = 1024  #: CUDA blocks of the grid-stride constant fill
+
+_f = np.float32
+
+
+def _grid(start: int, n: int) -> tuple[int, int]:
+    """(first fastinit block, CUDA blocks): one thread per stream of every block touched."""
+    b0 = start // BLOCK
+    streams = ((start + n - 1) // BLOCK - b0 + 1) * LANES
+    return b0, (streams + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+
+
+def fill_uniform(out, seed, start, low, scale, vmin, vmax) -> None:
+    """``fastinit.kernels.uniform.fill_uniform`` on the GPU."""
+    if out.size == 0:
+        return
+    b0, blocks = _grid(start, out.size)
+    if out.dtype == np.float64:
+        params = (float(low), float(scale) * 2.0**-53, float(vmin), float(vmax))
+    else:
+        params = (_f(low), _f(scale) * _f(2.0**-24), _f(vmin), _f(vmax))
+    _uniform.uniform[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start), np.int64(b0),
+                                                *params)
+
+
+def fill_normal(out, seed, start, means, std) -> None:
+    """``fastinit.kernels.normal.fill_normal`` on the GPU (``means``: the per-lane means, which
+    alternate for complex outputs)."""
+    if out.size == 0:
+        return
+    b0, blocks = _grid(start, out.size)
+    t = np.float64 if out.dtype == np.float64 else _f
+    _normal.normal[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start), np.int64(b0),
+                                      t(means[0]), t(means[1]), t(std))
+
+
+def fill_constant(out, value) -> None:
+    """Every element of the flat ``out`` set to ``value`` (already in its precision)."""
+    if out.size:
+        _constant.constant[CONSTANT_GRID, THREADS_PER_BLOCK](out, value)

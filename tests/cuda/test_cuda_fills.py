@@ -1,0 +1,80 @@
+"""The GPU kernels give the CPU kernels' values for the same seed, element for element.
+
+Each case runs the CPU kernel and its GPU twin with the same parameters on the same range of
+elements [start, start + n) of the tensor, at block edges and across them. In the simulator the
+shared per-value functions run on the CPU, so these tests prove the GPU kernels' stream layout
+(which thread makes which element, in which order); bitwise equality there is exact for every
+kernel. On a device, uniform and constant stay bitwise (their values are one fma and a clamp);
+normal may differ by an ulp where ptxas contracts a multiply and an add of the polynomial log
+or sincos into an fma (numba-cuda compiles with NVVM's default -fma=1)."""
+import numpy as np
+import pytest
+from numba import cuda
+
+from fastinit import cuda as fc
+from fastinit.kernels.normal import fill_normal
+from fastinit.kernels.rng import BLOCK, LANES
+from fastinit.kernels.uniform import fill_uniform
+
+SIMULATOR = cuda.simulator_enabled if hasattr(cuda, "simulator_enabled") else True
+RANGES = [(0, 300), (BLOCK - 150, 300), (3 * BLOCK + 5, 61), (2 * BLOCK, 16)]
+DTYPES = ["float16", "float32", "float64", "complex64", "complex128"]
+
+
+def _flat(dtype, n):
+    """A host array of n elements of dtype and the flat view the kernels fill (complex: the real
+    view, twice as long; float16: its uint16 bits)."""
+    host = np.zeros(n, dtype)
+    if host.dtype.kind == "c":
+        return host.view(host.real.dtype)
+    if host.dtype == np.float16:
+        return host.view(np.uint16)
+    return host
+
+
+def _both(cpu_kernel, gpu_kernel, dtype, start, n, *params):
+    cpu = _flat(dtype, n)
+    cpu_kernel(cpu, np.uint64(12345), cpu.size // n * start, *params)
+    dev = cuda.to_device(np.zeros_like(cpu))
+    gpu_kernel(dev, 12345, cpu.size // n * start, *params)
+    return cpu, dev.copy_to_host()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("start, n", RANGES)
+def test_uniform_equals_cpu(dtype, start, n):
+    cpu, gpu = _both(fill_uniform, fc.fill_uniform, dtype, start, n, -1.5, 3.0, -1.5, 1.4999)
+    assert cpu.tobytes() == gpu.tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("start, n", RANGES)
+def test_normal_equals_cpu(dtype, start, n):
+    means = np.array([0.25, -2.0] * (LANES // 2))
+    cpu, gpu = _both(fill_normal, fc.fill_normal, dtype, start, n, means, 1.75)
+    assert cpu.tobytes() == gpu.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_constant(dtype):
+    host = _flat(dtype, 1000)
+    value = np.float16(-0.375).view(np.uint16) if dtype == "float16" else host.dtype.type(-0.375)
+    dev = cuda.to_device(host)
+    fc.fill_constant(dev, value)
+    assert (dev.copy_to_host() == value).all()
+
+
+def test_empty_range_launches_nothing():
+    dev = cuda.to_device(np.full(0, 7.0, np.float32))
+    fc.fill_uniform(dev, 1, 5, 0.0, 1.0, 0.0, 0.99)
+    fc.fill_normal(dev, 1, 5, np.zeros(LANES), 1.0)
+    assert dev.copy_to_host().size == 0
+
+
+def test_row_block_equals_the_same_elements_of_the_whole():
+    """Addressability on the GPU: elements [a, b) alone equal those of the whole range."""
+    whole = cuda.to_device(np.zeros(2 * BLOCK + 100, np.float32))
+    fc.fill_uniform(whole, 9, 0, 0.0, 1.0, 0.0, 0.9999999)
+    part = cuda.to_device(np.zeros(250, np.float32))
+    fc.fill_uniform(part, 9, BLOCK - 100, 0.0, 1.0, 0.0, 0.9999999)
+    assert (part.copy_to_host() == whole.copy_to_host()[BLOCK - 100:BLOCK + 150]).all()
