@@ -6,6 +6,7 @@ import numpy as np
 from ..kernels.rng import BLOCK, LANES
 from . import constant as _constant
 from . import normal as _normal
+from . import truncnorm as _truncnorm
 from . import uniform as _uniform
 
 THREADS_PER_BLOCK = 128  #: threads per CUDA block (8 fastinit blocks of 16 streams)
@@ -43,6 +44,24 @@ def fill_normal(out, seed, start, means, std) -> None:
     t = np.float64 if out.dtype == np.float64 else _f
     _normal.normal[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start), np.int64(b0),
                                       t(means[0]), t(means[1]), t(std))
+
+
+def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
+    """``fastinit.kernels.truncnorm.fill_truncnorm`` on the GPU (``rounds``, a CPU batch size,
+    is not needed: each thread runs its stream until its positions are filled)."""
+    if out.size == 0:
+        return
+    b0, blocks = _grid(start, out.size)
+    mean, std, za, zb, lam, lo, width, m = (float(v) for v in p)
+    istd = 1.0 / std
+    ilam = 1.0 / lam if lam else 0.0
+    if out.dtype == np.float64:
+        params = (mean, std, istd, za, zb, lam, ilam, lo, m, width * 2.0**-53, float(vmin), float(vmax))
+    else:
+        params = tuple(_f(v) for v in (mean, std, istd, za, zb, lam, ilam, lo, m)) + (
+            _f(width) * _f(2.0**-24), _f(vmin), _f(vmax))
+    _truncnorm.truncnorm[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start),
+                                                    np.int64(b0), np.int64(kind), *params)
 
 
 def fill_constant(out, value) -> None:

@@ -13,6 +13,8 @@ from numba.extending import overload
 from ..kernels.blocks import put
 from ..kernels.normal import normal_values32, normal_values64
 from ..kernels.rng import LANES, stream_state, words, xoroshiro128p
+from ..kernels.truncnorm import (NORMAL, UNIFORM, exponential_cand32, exponential_cand64,
+                                 normal_cands32, normal_cands64, uniform_cand32, uniform_cand64)
 from ..kernels.uniform import uniform_value32, uniform_value64
 
 _U = np.uint64
@@ -98,3 +100,65 @@ def normal_chunk(st, vals, mean, std):
     """Normal values: a Box-Muller pair per stream output (32-bit) or per two outputs
     (float64)."""
     _normal(st, vals, mean, std)
+
+
+def _truncnorm(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+    pass
+
+
+@overload(_truncnorm)
+def _truncnorm_impl(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+    if vals.dtype.bitwidth == 64:
+        def impl(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+            s0, s1 = st[0], st[1]
+            for j in range(0, vals.size, 2):
+                x, s0, s1 = xoroshiro128p(s0, s1)
+                y, s0, s1 = xoroshiro128p(s0, s1)
+                if kind == NORMAL:
+                    v0, k0, v1, k1 = normal_cands64(x, y, mean, std, vlo, vhi)
+                else:
+                    x1, s0, s1 = xoroshiro128p(s0, s1)
+                    y1, s0, s1 = xoroshiro128p(s0, s1)
+                    if kind == UNIFORM:
+                        v0, k0 = uniform_cand64(x, y, mean, istd, lo, m, wsc, vlo, vhi)
+                        v1, k1 = uniform_cand64(x1, y1, mean, istd, lo, m, wsc, vlo, vhi)
+                    else:
+                        v0, k0 = exponential_cand64(x, y, mean, std, za, zb, lam, ilam, vlo, vhi)
+                        v1, k1 = exponential_cand64(x1, y1, mean, std, za, zb, lam, ilam, vlo, vhi)
+                vals[j] = v0
+                vals[j + 1] = v1
+                oks[j] = k0
+                oks[j + 1] = k1
+            st[0] = s0
+            st[1] = s1
+    else:
+        def impl(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+            s0, s1 = st[0], st[1]
+            for j in range(0, vals.size, 2):
+                x, s0, s1 = xoroshiro128p(s0, s1)
+                xh, xl = words(x)
+                if kind == NORMAL:
+                    v0, k0, v1, k1 = normal_cands32(xh, xl, mean, std, vlo, vhi)
+                else:
+                    y, s0, s1 = xoroshiro128p(s0, s1)
+                    yh, yl = words(y)
+                    if kind == UNIFORM:
+                        v0, k0 = uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi)
+                        v1, k1 = uniform_cand32(yh, yl, mean, istd, lo, m, wsc, vlo, vhi)
+                    else:
+                        v0, k0 = exponential_cand32(xh, xl, mean, std, za, zb, lam, ilam, vlo, vhi)
+                        v1, k1 = exponential_cand32(yh, yl, mean, std, za, zb, lam, ilam, vlo, vhi)
+                put(vals, j, v0)
+                put(vals, j + 1, v1)
+                oks[j] = k0
+                oks[j + 1] = k1
+            st[0] = s0
+            st[1] = s1
+    return impl
+
+
+@njit
+def truncnorm_chunk(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+    """The stream's next ``vals.size`` truncated-normal candidates of proposal ``kind`` (the CPU
+    kernel's order: in pairs, as its rounds make them) and whether each is kept."""
+    _truncnorm(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi)

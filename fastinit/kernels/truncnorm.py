@@ -60,6 +60,65 @@ def w_u32(k):
     return i31_to_f32(or32(shl32(k, _u1), _u1)) * _2M25
 
 
+# --- one proposal's candidates from their stream outputs: shared by the CPU loops below and the
+# GPU kernel (fastinit.cuda); each returns the value(s) and whether each is kept -------------------
+
+@njit(error_model="numpy", forceinline=True)
+def normal_cands32(xh, xl, mean, std, vlo, vhi):
+    """Two NORMAL candidates from one output's words: v = fma(std, z, mean)."""
+    z0, z1 = normal_pair32(xh, xl)
+    v0 = fma(std, z0, mean)
+    v1 = fma(std, z1, mean)
+    return v0, (v0 >= vlo) & (v0 <= vhi), v1, (v1 >= vlo) & (v1 <= vhi)
+
+
+@njit(error_model="numpy", forceinline=True)
+def uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi):
+    """One UNIFORM candidate from one output's words."""
+    v = fma(i31_to_f32(shr32(xh, _u8)), wsc, lo)
+    z = (v - mean) * istd
+    k = log32(w_u32(shr32(xl, _u8))) <= _f(0.5) * ((m - z) * (m + z))
+    return v, k & (v >= vlo) & (v <= vhi)
+
+
+@njit(error_model="numpy", forceinline=True)
+def exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi):
+    """One EXPONENTIAL candidate from one output's words."""
+    z = fma(-log32(radius_u32(xh, xl)), ilam, a)
+    d = z - lam
+    k = (z <= b) & (_f(-2.0) * log32(w_u32(and32(xl, _M24))) >= d * d)
+    v = fma(std, z, mean)
+    return v, k & (v >= vlo) & (v <= vhi)
+
+
+@njit(error_model="numpy", forceinline=True)
+def normal_cands64(x, y, mean, std, vmin, vmax):
+    """Two NORMAL candidates from two outputs."""
+    z0, z1 = normal_pair64(x, y)
+    v0 = fma(std, z0, mean)
+    v1 = fma(std, z1, mean)
+    return v0, (v0 >= vmin) & (v0 <= vmax), v1, (v1 >= vmin) & (v1 <= vmax)
+
+
+@njit(error_model="numpy", forceinline=True)
+def uniform_cand64(x, y, mean, istd, lo, m, wsc, vmin, vmax):
+    """One UNIFORM candidate from two outputs."""
+    v = fma(u53_to_f64(x >> _U(11)), wsc, lo)
+    z = (v - mean) * istd
+    k = log64(uniform_open64(y)) <= 0.5 * ((m - z) * (m + z))
+    return v, k & (v >= vmin) & (v <= vmax)
+
+
+@njit(error_model="numpy", forceinline=True)
+def exponential_cand64(x, y, mean, std, a, b, lam, ilam, vmin, vmax):
+    """One EXPONENTIAL candidate from two outputs."""
+    z = fma(-log64(uniform_open64(x)), ilam, a)
+    d = z - lam
+    k = (z <= b) & (-2.0 * log64(uniform_open64(y)) >= d * d)
+    v = fma(std, z, mean)
+    return v, k & (v >= vmin) & (v <= vmax)
+
+
 def _normal32(s0, s1, cand, ok, p, vmin, vmax):
     s0h, s0l, s1h, s1l = halves()
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
@@ -74,13 +133,11 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
             s0l[lane] = al
             s1h[lane] = bh
             s1l[lane] = bl
-            z0, z1 = normal_pair32(xh, xl)
-            v0 = fma(std, z0, mean)
-            v1 = fma(std, z1, mean)
+            v0, k0, v1, k1 = normal_cands32(xh, xl, mean, std, vlo, vhi)
             put(cand, q + _U(lane), v0)
             put(cand, q + _U(LANES + lane), v1)
-            ok[q + _U(lane)] = (v0 >= vlo) & (v0 <= vhi)
-            ok[q + _U(LANES + lane)] = (v1 >= vlo) & (v1 <= vhi)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -100,16 +157,12 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
             s0l[lane] = al
             s1h[lane] = bh
             s1l[lane] = bl
-            v0 = fma(i31_to_f32(shr32(xh, _u8)), wsc, lo)
-            v1 = fma(i31_to_f32(shr32(yh, _u8)), wsc, lo)
-            z0 = (v0 - mean) * istd
-            z1 = (v1 - mean) * istd
-            k0 = log32(w_u32(shr32(xl, _u8))) <= _f(0.5) * ((m - z0) * (m + z0))
-            k1 = log32(w_u32(shr32(yl, _u8))) <= _f(0.5) * ((m - z1) * (m + z1))
+            v0, k0 = uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi)
+            v1, k1 = uniform_cand32(yh, yl, mean, istd, lo, m, wsc, vlo, vhi)
             put(cand, q + _U(lane), v0)
             put(cand, q + _U(LANES + lane), v1)
-            ok[q + _U(lane)] = k0 & (v0 >= vlo) & (v0 <= vhi)
-            ok[q + _U(LANES + lane)] = k1 & (v1 >= vlo) & (v1 <= vhi)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -128,18 +181,12 @@ def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
             s0l[lane] = al
             s1h[lane] = bh
             s1l[lane] = bl
-            z0 = fma(-log32(radius_u32(xh, xl)), ilam, a)
-            z1 = fma(-log32(radius_u32(yh, yl)), ilam, a)
-            d0 = z0 - lam
-            d1 = z1 - lam
-            k0 = (z0 <= b) & (_f(-2.0) * log32(w_u32(and32(xl, _M24))) >= d0 * d0)
-            k1 = (z1 <= b) & (_f(-2.0) * log32(w_u32(and32(yl, _M24))) >= d1 * d1)
-            v0 = fma(std, z0, mean)
-            v1 = fma(std, z1, mean)
+            v0, k0 = exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi)
+            v1, k1 = exponential_cand32(yh, yl, mean, std, a, b, lam, ilam, vlo, vhi)
             put(cand, q + _U(lane), v0)
             put(cand, q + _U(LANES + lane), v1)
-            ok[q + _U(lane)] = k0 & (v0 >= vlo) & (v0 <= vhi)
-            ok[q + _U(LANES + lane)] = k1 & (v1 >= vlo) & (v1 <= vhi)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -152,13 +199,11 @@ def _normal64(s0, s1, cand, ok, p, vmin, vmax):
             y, s, t = xoroshiro128p(s, t)
             s0[lane] = s
             s1[lane] = t
-            z0, z1 = normal_pair64(x, y)
-            v0 = fma(std, z0, mean)
-            v1 = fma(std, z1, mean)
+            v0, k0, v1, k1 = normal_cands64(x, y, mean, std, vmin, vmax)
             cand[q + _U(lane)] = v0
             cand[q + _U(LANES + lane)] = v1
-            ok[q + _U(lane)] = (v0 >= vmin) & (v0 <= vmax)
-            ok[q + _U(LANES + lane)] = (v1 >= vmin) & (v1 <= vmax)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
 
 
 def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
@@ -173,16 +218,12 @@ def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
             y1, s, t = xoroshiro128p(s, t)
             s0[lane] = s
             s1[lane] = t
-            v0 = fma(u53_to_f64(x0 >> _U(11)), wsc, lo)
-            v1 = fma(u53_to_f64(x1 >> _U(11)), wsc, lo)
-            z0 = (v0 - mean) * istd
-            z1 = (v1 - mean) * istd
-            k0 = log64(uniform_open64(y0)) <= 0.5 * ((m - z0) * (m + z0))
-            k1 = log64(uniform_open64(y1)) <= 0.5 * ((m - z1) * (m + z1))
+            v0, k0 = uniform_cand64(x0, y0, mean, istd, lo, m, wsc, vmin, vmax)
+            v1, k1 = uniform_cand64(x1, y1, mean, istd, lo, m, wsc, vmin, vmax)
             cand[q + _U(lane)] = v0
             cand[q + _U(LANES + lane)] = v1
-            ok[q + _U(lane)] = k0 & (v0 >= vmin) & (v0 <= vmax)
-            ok[q + _U(LANES + lane)] = k1 & (v1 >= vmin) & (v1 <= vmax)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
 
 
 def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
@@ -196,18 +237,12 @@ def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
             y1, s, t = xoroshiro128p(s, t)
             s0[lane] = s
             s1[lane] = t
-            z0 = fma(-log64(uniform_open64(x0)), ilam, a)
-            z1 = fma(-log64(uniform_open64(x1)), ilam, a)
-            d0 = z0 - lam
-            d1 = z1 - lam
-            k0 = (z0 <= b) & (-2.0 * log64(uniform_open64(y0)) >= d0 * d0)
-            k1 = (z1 <= b) & (-2.0 * log64(uniform_open64(y1)) >= d1 * d1)
-            v0 = fma(std, z0, mean)
-            v1 = fma(std, z1, mean)
+            v0, k0 = exponential_cand64(x0, y0, mean, std, a, b, lam, ilam, vmin, vmax)
+            v1, k1 = exponential_cand64(x1, y1, mean, std, a, b, lam, ilam, vmin, vmax)
             cand[q + _U(lane)] = v0
             cand[q + _U(LANES + lane)] = v1
-            ok[q + _U(lane)] = k0 & (v0 >= vmin) & (v0 <= vmax)
-            ok[q + _U(LANES + lane)] = k1 & (v1 >= vmin) & (v1 <= vmax)
+            ok[q + _U(lane)] = k0
+            ok[q + _U(LANES + lane)] = k1
 
 
 def _by_width(f32, f64):

@@ -78,3 +78,26 @@ def test_row_block_equals_the_same_elements_of_the_whole():
     part = cuda.to_device(np.zeros(250, np.float32))
     fc.fill_uniform(part, 9, BLOCK - 100, 0.0, 1.0, 0.0, 0.9999999)
     assert (part.copy_to_host() == whole.copy_to_host()[BLOCK - 100:BLOCK + 150]).all()
+
+
+# (mean, std, lo, hi): each proposal (normal, uniform, exponential) and dtype edges
+TRUNC = {
+    "central": (0.0, 1.0, -2.0, 2.0),
+    "narrow": (0.3, 2.0, 0.5, 0.6),
+    "tail": (0.0, 1.0, 6.0, np.inf),
+    "negtail": (1.0, 0.5, -np.inf, -4.0),
+    "near-bound": (0.0, 1.0, -1e-3, 1e-3),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("case", list(TRUNC))
+@pytest.mark.parametrize("start, n", [(0, 300), (BLOCK - 150, 300)])
+def test_truncnorm_equals_cpu(dtype, case, start, n):
+    from fastinit.fills import _rounds, _values_between, truncnorm_plan
+    from fastinit.kernels.truncnorm import fill_truncnorm
+    mean, std, lo, hi = TRUNC[case]
+    vmin, vmax = _values_between(lo, hi, np.dtype(dtype), closed=True)
+    kind, p, acc = truncnorm_plan(mean, std, lo, hi)
+    cpu, gpu = _both(fill_truncnorm, fc.fill_truncnorm, dtype, start, n, kind, p, vmin, vmax, _rounds(acc))
+    assert cpu.tobytes() == gpu.tobytes()

@@ -1,0 +1,33 @@
+"""GPU truncated normal fill, the twin of ``fastinit.kernels.truncnorm``: each stream's
+candidates in the CPU kernel's order (``streams.truncnorm_chunk``, on the shared per-candidate
+functions), its accepted ones filling its positions in order, the rest dropped."""
+from numba import cuda
+
+from ..kernels.rng import BLOCK, LANES
+from ..kernels.truncnorm import POSITIONS
+from .streams import CHUNK, seed_stream, truncnorm_chunk
+
+
+@cuda.jit
+def truncnorm(out, seed, start, b0, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+    """One thread per stream, as ``uniform.uniform``; the parameters are those of the CPU
+    kernel's proposals, rounded to the value precision."""
+    t = cuda.grid(1)
+    blk = b0 + t // LANES
+    lane = t % LANES
+    if blk * BLOCK >= start + out.size:
+        return
+    st = cuda.local.array(2, "uint64")
+    vals = cuda.local.array(CHUNK, out.dtype)
+    oks = cuda.local.array(CHUNK, "uint8")
+    seed_stream(seed, blk, lane, st)
+    base = blk * BLOCK + lane - start
+    pos = 0
+    while pos < POSITIONS:
+        truncnorm_chunk(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi)
+        for j in range(CHUNK):
+            if oks[j] and pos < POSITIONS:
+                i = base + pos * LANES
+                if 0 <= i < out.size:
+                    out[i] = vals[j]
+                pos += 1
