@@ -2,6 +2,8 @@
 (seed, element) -> (stream, position) mapping and the same per-value functions, so the GPU gives
 the CPU's numbers. Importing this package imports numba.cuda; ``import fastinit`` never does.
 """
-from .launch import THREADS_PER_BLOCK, fill_constant, fill_normal, fill_truncnorm, fill_uniform
+from .launch import (THREADS_PER_BLOCK, fill_constant, fill_normal, fill_sparse, fill_truncnorm,
+                     fill_uniform)
 
-__all__ = ["fill_uniform", "fill_normal", "fill_truncnorm", "fill_constant", "THREADS_PER_BLOCK"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncnorm", "fill_sparse", "fill_constant",
+           "THREADS_PER_BLOCK"]

@@ -6,11 +6,12 @@ import numpy as np
 from ..kernels.rng import BLOCK, LANES
 from . import constant as _constant
 from . import normal as _normal
+from . import sparse as _sparse
 from . import truncnorm as _truncnorm
 from . import uniform as _uniform
 
 THREADS_PER_BLOCK = 128  #: threads per CUDA block (8 fastinit blocks of 16 streams)
-CONSTANT_GRID = 1024  #: CUDA blocks of the grid-stride constant fill
+CONSTANT_GRID = 1024  #: the most CUDA blocks of a grid-stride loop (constant fill, sparse mask)
 
 _f = np.float32
 
@@ -20,6 +21,11 @@ def _grid(start: int, n: int) -> tuple[int, int]:
     b0 = start // BLOCK
     streams = ((start + n - 1) // BLOCK - b0 + 1) * LANES
     return b0, (streams + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+
+
+def _stride_grid(n: int) -> int:
+    """CUDA blocks of a grid-stride loop over n elements."""
+    return max(1, min(CONSTANT_GRID, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK))
 
 
 def fill_uniform(out, seed, start, low, scale, vmin, vmax) -> None:
@@ -64,7 +70,21 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
                                                     np.int64(b0), np.int64(kind), *params)
 
 
+def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
+    """``fastinit.kernels.sparse.fill_sparse`` on the GPU: the normal fill, then the mask."""
+    from .._seeding import _mix64
+    from ..kernels.sparse import SPARSE_TAG
+    if out.size == 0:
+        return
+    fill_normal(out, seed, start, np.zeros(2), std)
+    skey = _mix64(int(seed) ^ SPARSE_TAG)
+    u = np.uint32
+    _sparse.sparse_mask[_stride_grid(out.size), THREADS_PER_BLOCK](
+        out, np.int64(start), u(rows), np.int64(cols), u(nz), u(h), u(dl), u(skey & 0xFFFFFFFF),
+        u(skey >> 32), u(1 if std > 0 else 0))
+
+
 def fill_constant(out, value) -> None:
     """Every element of the flat ``out`` set to ``value`` (already in its precision)."""
     if out.size:
-        _constant.constant[CONSTANT_GRID, THREADS_PER_BLOCK](out, value)
+        _constant.constant[_stride_grid(out.size), THREADS_PER_BLOCK](out, value)

@@ -252,6 +252,30 @@ def _mask_small(dst, off, first, n, rows, cols, nz, k0, k1, nudge, rank, kr, rb,
         dst[i] = keep_bits(dst[i], sub32(_u(0), to_u32(rank[j] >= nz)), nudge)
 
 
+@njit(error_model="numpy")
+def sparse_value(v, r, c, rows, nz, h, dl, k0, k1, nudge):
+    """Element (r, c)'s final value from its normal value ``v`` (float16: its uint16 bits), alone:
+    what ``mask_block`` computes for a whole block (module docstring; uint32 arguments). The GPU
+    kernel's per-element function."""
+    key = column_key(c, k0)
+    if rows <= _u(SMALL_ROWS):
+        kr = row_key(r, key, k1)
+        rank = _u(0)
+        for r2 in range(rows):
+            u2 = to_u32(r2)
+            k2 = row_key(u2, key, k1)
+            rank = add32(rank, to_u32((k2 < kr) | ((k2 == kr) & (u2 < r))))
+        zero = rank < nz
+    else:
+        mask = sub32(shl32(_u(1), h), _u(1))
+        rounds = rounds_for(h)
+        y = feistel(r, key, h, mask, dl, k1, rounds)
+        while y >= rows:
+            y = feistel(y, key, h, mask, dl, k1, rounds)
+        zero = y < nz
+    return keep_bits(v, sub32(_u(0), to_u32(not zero)), nudge)
+
+
 @njit(forceinline=True, error_model="numpy")
 def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch):
     """Zero the chosen elements of the block that starts at flat index ``first`` (held at

@@ -101,3 +101,20 @@ def test_truncnorm_equals_cpu(dtype, case, start, n):
     kind, p, acc = truncnorm_plan(mean, std, lo, hi)
     cpu, gpu = _both(fill_truncnorm, fc.fill_truncnorm, dtype, start, n, kind, p, vmin, vmax, _rounds(acc))
     assert cpu.tobytes() == gpu.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("rows, cols, sparsity, start, n", [
+    (33, 40, 0.5, 100, 300),          # ranked row keys (rows <= 64)
+    (300, 41, 0.9, 4000, 300),        # Feistel, 6 rounds, across a block edge
+    (3000, 5, 0.25, 8100, 200),       # Feistel, 4 rounds
+    (301, 41, 0.9, 301 * 41 - 150, 150),  # the tensor's cut last block
+])
+def test_sparse_equals_cpu(dtype, rows, cols, sparsity, start, n):
+    import math
+    from fastinit.kernels.sparse import fill_sparse, sparse_domain
+    nz = math.ceil(sparsity * rows)
+    h, dl = sparse_domain(rows)
+    cpu, gpu = _both(fill_sparse, fc.fill_sparse, dtype, start, n, rows, cols, nz, 1.0, h, dl)
+    assert cpu.tobytes() == gpu.tobytes()
+    assert (cpu == 0).any()
