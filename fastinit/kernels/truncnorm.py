@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, u53_to_f64
+from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, to_u32, u53_to_f64
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
@@ -69,7 +69,7 @@ def normal_cands32(xh, xl, mean, std, vlo, vhi):
     z0, z1 = normal_pair32(xh, xl)
     v0 = fma(std, z0, mean)
     v1 = fma(std, z1, mean)
-    return v0, (v0 >= vlo) & (v0 <= vhi), v1, (v1 >= vlo) & (v1 <= vhi)
+    return v0, to_u32((v0 >= vlo) & (v0 <= vhi)), v1, to_u32((v1 >= vlo) & (v1 <= vhi))
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -78,7 +78,7 @@ def uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi):
     v = fma(i31_to_f32(shr32(xh, _u8)), wsc, lo)
     z = (v - mean) * istd
     k = log32(w_u32(shr32(xl, _u8))) <= _f(0.5) * ((m - z) * (m + z))
-    return v, k & (v >= vlo) & (v <= vhi)
+    return v, to_u32(k & (v >= vlo) & (v <= vhi))
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -88,7 +88,7 @@ def exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi):
     d = z - lam
     k = (z <= b) & (_f(-2.0) * log32(w_u32(and32(xl, _M24))) >= d * d)
     v = fma(std, z, mean)
-    return v, k & (v >= vlo) & (v <= vhi)
+    return v, to_u32(k & (v >= vlo) & (v <= vhi))
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -97,7 +97,7 @@ def normal_cands64(x, y, mean, std, vmin, vmax):
     z0, z1 = normal_pair64(x, y)
     v0 = fma(std, z0, mean)
     v1 = fma(std, z1, mean)
-    return v0, (v0 >= vmin) & (v0 <= vmax), v1, (v1 >= vmin) & (v1 <= vmax)
+    return v0, to_u32((v0 >= vmin) & (v0 <= vmax)), v1, to_u32((v1 >= vmin) & (v1 <= vmax))
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -106,7 +106,7 @@ def uniform_cand64(x, y, mean, istd, lo, m, wsc, vmin, vmax):
     v = fma(u53_to_f64(x >> _U(11)), wsc, lo)
     z = (v - mean) * istd
     k = log64(uniform_open64(y)) <= 0.5 * ((m - z) * (m + z))
-    return v, k & (v >= vmin) & (v <= vmax)
+    return v, to_u32(k & (v >= vmin) & (v <= vmax))
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -116,7 +116,7 @@ def exponential_cand64(x, y, mean, std, a, b, lam, ilam, vmin, vmax):
     d = z - lam
     k = (z <= b) & (-2.0 * log64(uniform_open64(y)) >= d * d)
     v = fma(std, z, mean)
-    return v, k & (v >= vmin) & (v <= vmax)
+    return v, to_u32(k & (v >= vmin) & (v <= vmax))
 
 
 def _normal32(s0, s1, cand, ok, p, vmin, vmax):
