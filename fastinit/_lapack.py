@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
-import threading
 from ctypes import POINTER, c_int, c_void_p
 from typing import Callable
 
 import numpy as np
+
+from ._forksafe import ForkSafeLock
 
 __all__ = ["orthonormalize"]
 
@@ -73,16 +73,7 @@ def _lwork(work0: np.ndarray) -> int:
     return int(np.ceil(w * (1 + 2**-20))) if w > 0 else 1
 
 
-_blas_lock = threading.Lock()
-
-
-def _new_lock_in_child() -> None:  # a fork while another thread held the lock must not deadlock
-    global _blas_lock
-    _blas_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
+_blas_lock = ForkSafeLock()
 _blas_controller = []  # one threadpoolctl controller, made on first use (after SciPy's LAPACK loads)
 
 

@@ -17,25 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-import os
-import threading
 from typing import Union
 
 import numpy as np
 
+from ._forksafe import ForkSafeLock
+
 SeedLike = Union[int, np.integer, np.random.Generator, "Key", None]
 
 _M64 = (1 << 64) - 1
-_lock = threading.Lock()
-
-
-def _new_lock_in_child() -> None:  # a fork while another thread held the lock must not deadlock
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
+_lock = ForkSafeLock()
 _global = np.random.default_rng()
 
 

@@ -106,3 +106,29 @@ def test_torch_dataloader_workers(python):
     print("ok")
     """, timeout=300)
     assert out.strip() == "ok"
+
+
+def test_fork_while_another_thread_holds_the_locks(python):
+    """A child forked while another thread holds fastinit's locks (the global seed's, the BLAS
+    one) gets them unlocked: its unseeded and orthogonal calls do not hang."""
+    out = python("""
+    import os, threading, time
+    import fastinit
+    from fastinit import _lapack, _seeding
+    fastinit.orthogonal(8, 4, seed=0)
+    held = threading.Event()
+    def hold():
+        with _seeding._lock, _lapack._blas_lock:
+            held.set()
+            time.sleep(3)
+    threading.Thread(target=hold, daemon=True).start()
+    held.wait()
+    pid = os.fork()
+    if pid == 0:
+        fastinit.normal(10)
+        fastinit.orthogonal(16, 8, seed=1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status))
+    """, timeout=120)
+    assert out.strip() == "0"
