@@ -107,9 +107,9 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
     """1 / the fan that ``mode`` names, for the full tensor (Keras: the fan at least 1); an
     empty tensor has nothing to scale (torch returns it untouched)."""
     full = ck.shape_from(shape, out)
-    if math.prod(full) == 0:
-        compute_fans(tuple(max(d, 1) for d in full) if len(full) >= 2 or layout not in ("torch", "jax")
-                     else (1, 1), layout, **axes)  # the axes' checks only
+    if math.prod(full) == 0:  # nothing to scale; the axes are still checked
+        if len(full) >= 2 or layout not in ("torch", "jax"):
+            compute_fans(full, layout, **axes)
         return 1.0
     fan_in, fan_out = compute_fans(full, layout, **axes)
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,

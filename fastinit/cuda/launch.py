@@ -3,7 +3,8 @@ start, *params)`` on a flat device array (complex: its real view; float16: its u
 with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
 import numpy as np
 
-from ..kernels.rng import BLOCK, LANES
+from ..kernels.rng import BLOCK, LANES, mix64
+from ..kernels.sparse import SPARSE_TAG
 from . import constant as _constant
 from . import normal as _normal
 from . import sparse as _sparse
@@ -71,13 +72,13 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
 
 
 def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
-    """``fastinit.kernels.sparse.fill_sparse`` on the GPU: the normal fill, then the mask."""
-    from .._seeding import _mix64
-    from ..kernels.sparse import SPARSE_TAG
+    """``fastinit.kernels.sparse.fill_sparse`` on the GPU: the normal fill, then the mask (a
+    second pass: NVVM rejects the fused float16 kernel, "unsupported operation"); the mask key is
+    the CPU kernel's, ``mix64(seed ^ SPARSE_TAG)``."""
     if out.size == 0:
         return
     fill_normal(out, seed, start, np.zeros(2), std)
-    skey = _mix64(int(seed) ^ SPARSE_TAG)
+    skey = int(mix64(np.uint64(seed) ^ np.uint64(SPARSE_TAG)))
     u = np.uint32
     _sparse.sparse_mask[_stride_grid(out.size), THREADS_PER_BLOCK](
         out, np.int64(start), u(rows), np.int64(cols), u(nz), u(h), u(dl), u(skey & 0xFFFFFFFF),

@@ -65,9 +65,3 @@ def _put(dst, i, v):
             dst[i] = v
     return impl
 
-
-@njit(inline="always")
-def store(dst, i, v):
-    """``put`` as a jitted function, for the GPU kernels (and their simulator, which runs the
-    kernel bodies in Python)."""
-    put(dst, i, v)
