@@ -40,12 +40,13 @@ __all__ = ["uniform", "normal", "truncated_normal", "sparse", "constant", "zeros
 Z_MAX = 8.6
 
 
-# --- parameter checks that need no shape: run when an Initializer is made --------------------------
+# --- parameter checks that need no shape: run when an Initializer is made, and by the calls -------
 
 def _check_uniform(low=0.0, high=1.0, **_):
     low, high = ck.real("low", low), ck.real("high", high)
     if not low < high:
         raise ValueError(f"low, high: need low < high, got low={low!r}, high={high!r}")
+    return low, high
 
 
 def _check_normal(mean=0.0, std=1.0, **_):
@@ -57,11 +58,12 @@ def _check_normal(mean=0.0, std=1.0, **_):
 
 
 def _check_truncated_normal(mean=0.0, std=1.0, lo=-2.0, hi=2.0, **_):
-    ck.real("mean", mean)
-    ck.std_value(std, positive=True)
+    mean = ck.real("mean", mean)
+    std = ck.std_value(std, positive=True)
     lo, hi = ck.real("lo", lo, finite=False), ck.real("hi", hi, finite=False)
     if not lo < hi:
         raise ValueError(f"lo, hi: need lo < hi, got lo={lo!r}, hi={hi!r}")
+    return mean, std, lo, hi
 
 
 def _check_sparse(sparsity=None, std=0.01, **_):
@@ -69,7 +71,7 @@ def _check_sparse(sparsity=None, std=0.01, **_):
         sparsity = ck.real("sparsity", sparsity)
         if not 0.0 <= sparsity < 1.0:
             raise ValueError(f"sparsity: must be in [0, 1), got {sparsity!r}")
-    ck.std_value(std)
+    return sparsity, ck.std_value(std)
 
 
 def _check_constant(value=None, **_):
@@ -181,10 +183,7 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     >>> w = fastinit.uniform(256, 128, low=-0.1, high=0.1, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
-    low = ck.real("low", low)
-    high = ck.real("high", high)
-    if not low < high:
-        raise ValueError(f"low, high: need low < high, got low={low!r}, high={high!r}")
+    low, high = _check_uniform(low, high)
     part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
     ck.fits("low", low, part)
     ck.fits("high", high, part)
@@ -370,12 +369,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     >>> w = fastinit.truncated_normal(768, 768, std=0.02, lo=-0.04, hi=0.04, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES)
-    mean = ck.real("mean", mean)
-    std = ck.std_value(std, positive=True)
-    lo = ck.real("lo", lo, finite=False)
-    hi = ck.real("hi", hi, finite=False)
-    if not lo < hi:
-        raise ValueError(f"lo, hi: need lo < hi, got lo={lo!r}, hi={hi!r}")
+    mean, std, lo, hi = _check_truncated_normal(mean, std, lo, hi)
     # the values lie in [lo, hi] and within 40 std of the mean, further than any sampler reaches
     ck.fits("lo", max(lo, mean - 40 * std), t.dtype)
     ck.fits("hi", min(hi, mean + 40 * std), t.dtype)
@@ -421,10 +415,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     >>> w = fastinit.sparse(1024, 512, sparsity=0.9, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2)
-    sparsity = ck.real("sparsity", sparsity)
-    if not 0.0 <= sparsity < 1.0:
-        raise ValueError(f"sparsity: must be in [0, 1), got {sparsity!r}")
-    std = ck.std_value(std)
+    sparsity, std = _check_sparse(sparsity, std)
     ck.fits("std", Z_MAX * std, t.dtype)
     n_rows, n_cols = t.full
     if max(t.full) >= 2**32:
