@@ -12,18 +12,29 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ._device import GpuArray, describe, on_gpu
+
 REAL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
 ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
 
 
-def shape_from(shape: tuple, out: np.ndarray | None) -> tuple[int, ...]:
+def described(out: Any) -> np.ndarray | GpuArray | None:
+    """``out`` as something with a numpy ``shape`` and ``dtype``: a numpy array as it is, a GPU
+    array by its ``__cuda_array_interface__``; ``None`` for anything else."""
+    if isinstance(out, (np.ndarray, GpuArray)):
+        return out
+    return describe(out) if out is not None and on_gpu(out) else None
+
+
+def shape_from(shape: tuple, out: Any) -> tuple[int, ...]:
     """The tensor shape from ``f(*shape)`` arguments: ints, one tuple/list, or none when ``out``
     is given (then ``out.shape``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if len(shape) == 0 and out is not None:
-        return tuple(out.shape) if isinstance(out, np.ndarray) else ()
+        ref = described(out)
+        return tuple(ref.shape) if ref is not None else ()
     dims = []
     for d in shape:
         if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)):
@@ -35,11 +46,12 @@ def shape_from(shape: tuple, out: np.ndarray | None) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def dtype_from(dtype: Any, out: np.ndarray | None, allowed: Iterable[np.dtype]) -> np.dtype:
+def dtype_from(dtype: Any, out: Any, allowed: Iterable[np.dtype]) -> np.dtype:
     """The output dtype: ``dtype`` if given, else ``out``'s, else float32; must be in ``allowed``."""
     allowed = tuple(allowed)
     if dtype is None:
-        dt = out.dtype if isinstance(out, np.ndarray) else np.dtype(np.float32)
+        ref = described(out)
+        dt = np.dtype(ref.dtype) if ref is not None else np.dtype(np.float32)
     else:
         try:
             dt = np.dtype(dtype)

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from . import _checks as ck
+from . import _device
+from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import initializer
 from .kernels.normal import fill_normal
@@ -84,15 +86,19 @@ def _check_constant(value=None, **_):
 
 
 class _Target:
-    """A checked call: the shape of the rows asked for, the dtype, the output and where its
-    first element stands in the flat tensor."""
+    """A checked call: the shape of the rows asked for, the dtype, the device, the output and
+    where its first element stands in the flat tensor. Every check runs here, before anything
+    is allocated or written; the methods then fill the output on its device."""
 
-    def __init__(self, shape: tuple, dtype: Any, out: Any, rows: Any, allowed, *, ndim: int | None = None):
-        full = ck.shape_from(shape, out)
+    def __init__(self, shape: tuple, dtype: Any, out: Any, rows: Any, allowed, *, ndim: int | None = None,
+                 device: Any = None):
+        self.device = _device.resolve(device, out)
+        ref = ck.described(out) if self.device is not None else out
+        full = ck.shape_from(shape, ref)
         if ndim is not None and len(full) != ndim:
             raise ValueError(f"shape: expected {ndim} dimensions, got {full!r}")
         self.full = full
-        self.dtype = ck.dtype_from(dtype, out, allowed)
+        self.dtype = ck.dtype_from(dtype, ref, allowed)
         if full:
             first, stop = ck.row_range(rows, full[0])
             self.first = first
@@ -103,25 +109,134 @@ class _Target:
             first, self.shape = 0, ()
             self.first = 0
         self.start = first * math.prod(full[1:])
-        self.out = None if out is None else ck.check_out(out, self.shape, self.dtype)
+        if out is not None and self.device is not None:
+            _device.check_out(ref, self.shape, self.dtype)
+        elif out is not None:
+            ck.check_out(out, self.shape, self.dtype)
+        self.out = out
+        self._arr = self._gpu = None
 
-    def array(self) -> np.ndarray:
-        return self.out if self.out is not None else np.empty(self.shape, self.dtype)
+    @property
+    def gpu(self):
+        """:mod:`fastinit.cuda`, loaded on first use (``RuntimeError`` without a GPU)."""
+        if self._gpu is None:
+            from . import cuda
+            cuda.arrays.require(self.device)
+            self._gpu = cuda
+        return self._gpu
 
-    def fill(self, seed: SeedLike, kernel, *params) -> np.ndarray:
+    def array(self) -> Any:
+        """The output to fill: ``out`` (on the GPU, as a numba device array on its memory) or a
+        new array."""
+        if self._arr is None:
+            if self.device is None:
+                self._arr = self.out if self.out is not None else np.empty(self.shape, self.dtype)
+            else:
+                gpu = self.gpu
+                with gpu.arrays.context(self.device):
+                    self._arr = (gpu.arrays.adopt(self.out) if self.out is not None
+                                 else gpu.arrays.empty(self.shape, self.dtype))
+        return self._arr
+
+    def result(self) -> Any:
+        """What the call returns: ``out`` itself when given (a CuPy array stays one), else the
+        new array; GPU fills are waited for when ``out`` belongs to another library."""
+        if self.device is not None:
+            self.gpu.arrays.finish(self.out)
+        return self.out if self.out is not None else self.array()
+
+    def _flat(self):
+        """(the output's flat real view, elements per tensor element): complex as (re, im)
+        pairs, float16 as its uint16 bits."""
+        arr = self.array()
+        if self.device is not None:
+            flat = self.gpu.arrays.flat(arr)
+        else:
+            flat = arr.reshape(-1)
+            if flat.dtype.kind == "c":
+                flat = flat.view(flat.real.dtype)
+            elif flat.dtype == np.float16:
+                flat = flat.view(np.uint16)
+        return flat, (2 if self.dtype.kind == "c" else 1)
+
+    def run(self, kernel, *params) -> None:
+        """``kernel(flat, *params)`` on the output's flat view, or its GPU twin of the same name."""
+        flat, _ = self._flat()
+        if flat.size:
+            self._launch(kernel, flat, *params)
+
+    def _launch(self, kernel, *args) -> None:
+        if self.device is None:
+            kernel(*args)
+        else:
+            gpu = self.gpu
+            with gpu.arrays.context(self.device):
+                getattr(gpu, kernel.__name__)(*args)
+
+    def fill(self, seed: SeedLike, kernel, *params) -> Any:
         """Run ``kernel(flat, seed64, start, *params)`` on the output and return it. ``flat`` is
         the output's flat real view (complex: real, imag, ...; float16: its uint16 bits) and
         ``start`` the flat index of its first element in the whole tensor."""
+        flat, per = self._flat()
         s = seed64(seed)  # after every check, so that a bad call does not advance the global seed
+        if flat.size:
+            self._launch(kernel, flat, s, per * self.start, *params)
+        return self.result()
+
+    def constant(self, value: Any, odd: Any = None) -> Any:
+        """Every element ``value`` (complex values for complex dtypes); with ``odd``, a real
+        output alternates ``value`` and ``odd`` in memory order (float16 pairs for ComplexF16)."""
         arr = self.array()
-        if arr.size:
-            flat, start = arr.reshape(-1), self.start
-            if flat.dtype.kind == "c":
-                flat, start = flat.view(flat.real.dtype), 2 * start
-            elif flat.dtype == np.float16:
-                flat = flat.view(np.uint16)
-            kernel(flat, s, start, *params)
-        return arr
+        if self.device is None:
+            arr[...] = value
+            if odd is not None:
+                arr.reshape(-1)[1::2] = odd
+        else:
+            v = np.array(value, self.dtype)
+            parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, v if odd is None else np.array(odd, self.dtype))
+            if self.dtype == np.float16:
+                parts = tuple(p.view(np.uint16) for p in parts)
+            flat, _ = self._flat()
+            with self.gpu.arrays.context(self.device):
+                self.gpu.fill_constant(flat, *(p[()] for p in parts))
+        return self.result()
+
+    def scatter(self, index: tuple, values: Any) -> Any:
+        """Zeros, with ``values`` (a scalar or one per index) at ``index``: arrays of full-tensor
+        coordinates, of which those in the rows asked for are written."""
+        self.constant(0)
+        arr = self.array()
+        if arr.ndim == 0 or not len(index[0]):
+            return self.result()
+        lead = np.asarray(index[0])
+        keep = (lead >= self.first) & (lead < self.first + self.shape[0])
+        local = (lead[keep] - self.first,) + tuple(np.asarray(i)[keep] for i in index[1:])
+        vals = np.broadcast_to(np.asarray(values, self.dtype), lead.shape)[keep]
+        if self.device is None:
+            arr[local] = vals
+            return self.result()
+        flat, per = self._flat()
+        at = np.ravel_multi_index(local, self.shape).astype(np.int64) * per
+        if per == 2:  # complex: (re, im) at 2k and 2k + 1
+            at = np.stack([at, at + 1], axis=-1).reshape(-1)
+            vals = vals.view(np.finfo(self.dtype).dtype)
+        elif self.dtype == np.float16:
+            vals = vals.view(np.uint16)
+        with self.gpu.arrays.context(self.device):
+            self.gpu.scatter(flat, at, vals)
+        return self.result()
+
+    def assign(self, host: np.ndarray) -> Any:
+        """The output set to the host array ``host`` (broadcast to the output's shape). On the GPU
+        this copies from host memory: for the small deterministic tensors (stft) and the host
+        fallbacks only."""
+        arr = self.array()
+        if self.device is None:
+            arr[...] = host
+        else:
+            with self.gpu.arrays.context(self.device):
+                self.gpu.arrays.upload(arr, host)
+        return self.result()
 
 
 def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> tuple[float, float]:
@@ -142,9 +257,21 @@ def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> t
     return float(vmin), float(vmax)
 
 
+def uniform_params(low: float, high: float, dtype: np.dtype) -> tuple[float, float, float, float]:
+    """The uniform kernels' (low, high - low, vmin, vmax) for checked bounds and ``dtype``
+    (complex: each part's); ``ValueError`` when the values would not fit."""
+    part = np.finfo(dtype).dtype  # the dtype of each real or imaginary part
+    ck.fits("low", low, part)
+    ck.fits("high", high, part)
+    if not math.isfinite(high - low):
+        raise ValueError(f"low, high: high - low overflows float64 (low={low!r}, high={high!r})")
+    vmin, vmax = _values_between(low, high, part, closed=False)
+    return low, high - low, vmin, vmax
+
+
 @initializer(check=_check_uniform)
 def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-            out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+            out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from the uniform distribution on :math:`[low, high)`.
 
     .. math::
@@ -182,20 +309,14 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     --------
     >>> w = fastinit.uniform(256, 128, low=-0.1, high=0.1, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     low, high = _check_uniform(low, high)
-    part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
-    ck.fits("low", low, part)
-    ck.fits("high", high, part)
-    if not math.isfinite(high - low):
-        raise ValueError(f"low, high: high - low overflows float64 (low={low!r}, high={high!r})")
-    vmin, vmax = _values_between(low, high, part, closed=False)
-    return t.fill(seed, fill_uniform, low, high - low, vmin, vmax)
+    return t.fill(seed, fill_uniform, *uniform_params(low, high, t.dtype))
 
 
 @initializer(check=_check_normal)
 def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-           out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+           out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from the normal distribution :math:`\mathcal{N}(mean, std^2)`.
 
     .. math::
@@ -230,7 +351,7 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
     --------
     >>> w = fastinit.normal(4096, 4096, std=0.02, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     if t.dtype.kind == "c" and isinstance(mean, (complex, np.complexfloating)):
         means = (ck.real("mean", mean.real), ck.real("mean", mean.imag))
     elif t.dtype.kind == "c":
@@ -322,8 +443,8 @@ def _rounds(acceptance: float) -> int:
 
 @initializer(check=_check_truncated_normal)
 def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
-                     dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-                     rows: slice | None = None) -> np.ndarray:
+                     dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+                     rows: slice | None = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from :math:`\mathcal{N}(mean, std^2)` restricted to :math:`[lo, hi]`.
 
     The bounds are absolute, as in ``torch.nn.init.trunc_normal_(w, mean, std, a=lo, b=hi)`` and
@@ -368,7 +489,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     --------
     >>> w = fastinit.truncated_normal(768, 768, std=0.02, lo=-0.04, hi=0.04, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES)
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
     mean, std, lo, hi = _check_truncated_normal(mean, std, lo, hi)
     # the values lie in [lo, hi] and within 40 std of the mean, further than any sampler reaches
     ck.fits("lo", max(lo, mean - 40 * std), t.dtype)
@@ -380,7 +501,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
 
 @initializer(check=_check_sparse)
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
-           out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+           out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
     random rows, and :math:`\mathcal{N}(0, std^2)` values elsewhere.
 
@@ -414,7 +535,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     --------
     >>> w = fastinit.sparse(1024, 512, sparsity=0.9, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2)
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2, device=device)
     sparsity, std = _check_sparse(sparsity, std)
     ck.fits("std", Z_MAX * std, t.dtype)
     n_rows, n_cols = t.full
@@ -427,15 +548,16 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
 
 @initializer(check=_check_constant)
 def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
-             out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+             out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``, JAX
     ``constant``).
 
     ``value`` must be finite and representable in ``dtype`` (complex for complex dtypes). The
-    fill is numpy's, which runs at the machine's write bandwidth. ``seed`` is accepted and
-    ignored, so that every initializer takes the same arguments.
+    fill is numpy's on the host and a grid-stride kernel on the GPU, both at the write
+    bandwidth. ``seed`` is accepted and ignored, so that every initializer takes the same
+    arguments.
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     check_seed(seed)
     if t.dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real)
@@ -443,22 +565,20 @@ def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
         ck.fits("value", max(abs(value.real), abs(value.imag)), t.dtype)
     else:
         ck.fits("value", ck.real("value", value), t.dtype)
-    arr = t.array()
-    arr[...] = value
-    return arr
+    return t.constant(value)
 
 
 @initializer
-def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-          rows: slice | None = None) -> np.ndarray:
+def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+          rows: slice | None = None, device: Device = None) -> Array:
     """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, JAX ``zeros``,
     WeightInitializers.jl ``zeros32``); ``seed`` is ignored."""
-    return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows)
+    return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer
-def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-         rows: slice | None = None) -> np.ndarray:
+def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+         rows: slice | None = None, device: Device = None) -> Array:
     """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, JAX ``ones``,
     WeightInitializers.jl ``ones32``); ``seed`` is ignored."""
-    return constant(*shape, value=1.0, dtype=dtype, seed=seed, out=out, rows=rows)
+    return constant(*shape, value=1.0, dtype=dtype, seed=seed, out=out, rows=rows, device=device)

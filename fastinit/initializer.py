@@ -30,6 +30,7 @@ ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
 _CHECKS: dict[str, Callable[..., None]] = {}
 
 _PER_CALL = ("out", "rows")  # parameters that only make sense on a call with a shape
+_PLACEMENT = ("device",)  # where, not what: in a config only when bound
 
 
 def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None = None):
@@ -80,6 +81,8 @@ def _plain(value: Any) -> Any:
         return np.dtype(value).name
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if type(value).__module__.startswith("torch") and hasattr(value, "type"):  # a torch.device
+        return str(value)
     return value
 
 
@@ -146,7 +149,7 @@ class Initializer:
         equal Initializer."""
         config: dict[str, Any] = {"name": self.name}
         for k, p in _parameters(self.name).items():
-            if k in _PER_CALL:
+            if k in _PER_CALL or (k in _PLACEMENT and k not in self.params):
                 continue
             if k in self.params:
                 config[k] = _plain(self.params[k])

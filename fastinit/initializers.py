@@ -31,16 +31,19 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import _checks as ck
 from . import fills
+from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .fans import LAYOUTS, NONLINEARITIES as _NONLINEARITIES, Axes, calculate_gain, compute_fans
 from .initializer import initializer
 from .kernels.polar import DISK, TRUNCATED, polar_
+from .kernels.uniform import fill_uniform
 
 __all__ = [
     "variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
@@ -123,7 +126,7 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
 
 
 def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, dtype: Any,
-          seed: SeedLike, out: Any, rows: Any) -> np.ndarray:
+          seed: SeedLike, out: Any, rows: Any, device: Any) -> Array:
     """Values of variance ``variance`` from ``distribution`` ("truncated_normal",
     "untruncated_normal" or "uniform"); for complex dtypes JAX's variants (the uniform disk
     only under ``layout="jax"``; torch's independent uniform parts otherwise)."""
@@ -131,22 +134,22 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, dtyp
     std = math.sqrt(variance)
     jax_complex = distribution == "truncated_normal" or (distribution == "uniform" and layout == "jax")
     if dt.kind == "c" and jax_complex:
-        arr = fills.uniform(*shape, low=0.0, high=1.0, dtype=dt, seed=seed, out=out, rows=rows)
+        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
         if distribution == "uniform":
             kind, c, scale = DISK, 0.0, std
         else:
             kind, c, scale = TRUNCATED, -math.expm1(-4.0), std / COMPLEX_TRUNCATED_STD
-        if arr.size:
-            polar_(arr.reshape(-1).view(np.finfo(dt).dtype), kind, c, scale)
-        return arr
+        t.fill(seed, fill_uniform, *fills.uniform_params(0.0, 1.0, dt))
+        t.run(polar_, kind, c, scale)
+        return t.result()
     if distribution == "truncated_normal":
         s = std / TRUNCATED_STD
         return fills.truncated_normal(*shape, std=s, lo=-2.0 * s, hi=2.0 * s, dtype=dt, seed=seed,
-                                      out=out, rows=rows)
+                                      out=out, rows=rows, device=device)
     if distribution == "untruncated_normal":
-        return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows)
+        return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows, device=device)
     limit = math.sqrt(3.0 * variance)
-    return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows)
+    return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows, device=device)
 
 
 _AXES_DOC = """
@@ -180,8 +183,8 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
                      distribution: str = "truncated_normal", layout: str = "torch",
                      in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
                      input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
-                     seed: SeedLike = None, out: np.ndarray | None = None,
-                     rows: slice | None = None) -> np.ndarray:
+                     seed: SeedLike = None, out: Array | None = None,
+                     rows: slice | None = None, device: Device = None) -> Array:
     r"""Values whose variance adapts to the tensor's fans, as Keras 3's and JAX's
     ``variance_scaling`` (Keras' defaults).
 
@@ -237,7 +240,7 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
     axes = dict(in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
                 output_axes=output_axes)
     variance = scale * _variance(shape, out, mode, layout, axes)
-    return _draw(shape, variance, distribution, layout, dtype=dtype, seed=seed, out=out, rows=rows)
+    return _draw(shape, variance, distribution, layout, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 def _normal_kind(truncated: Any, layout: str) -> str:
@@ -249,7 +252,7 @@ def _normal_kind(truncated: Any, layout: str) -> str:
 def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axis: Axes = None,
                    out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
                    output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
-                   out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+                   out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""Glorot (Xavier) uniform: :math:`U[-b, b)` with
 
     .. math::
@@ -273,7 +276,7 @@ def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axi
     return variance_scaling(*shape, scale=_positive("gain", gain) ** 2, mode="fan_avg",
                             distribution="uniform", layout=layout, in_axis=in_axis,
                             out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
-                            output_axes=output_axes, dtype=dtype, seed=seed, out=out, rows=rows)
+                            output_axes=output_axes, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -281,8 +284,8 @@ def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axi
 def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
                   layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                   batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
-                  dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-                  rows: slice | None = None) -> np.ndarray:
+                  dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+                  rows: slice | None = None, device: Device = None) -> Array:
     r"""Glorot (Xavier) normal: standard deviation
 
     .. math::
@@ -309,7 +312,7 @@ def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
                             distribution=_normal_kind(truncated, layout), layout=layout,
                             in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                             input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows)
+                            seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -318,8 +321,8 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", gain: float | None = None,
                     layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                     batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
-                    dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-                    rows: slice | None = None) -> np.ndarray:
+                    dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+                    rows: slice | None = None, device: Device = None) -> Array:
     r"""Kaiming (He) uniform: :math:`U[-b, b)` with
 
     .. math::
@@ -353,7 +356,7 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
     return variance_scaling(*shape, scale=g * g, mode=mode, distribution="uniform", layout=layout,
                             in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                             input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows)
+                            seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -363,7 +366,7 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
                    truncated: bool | None = None, layout: str = "torch", in_axis: Axes = None,
                    out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
                    output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
-                   out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+                   out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""Kaiming (He) normal: standard deviation
 
     .. math::
@@ -393,15 +396,15 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
                             distribution=_normal_kind(truncated, layout), layout=layout,
                             in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                             input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows)
+                            seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
 @_doc
 def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                   batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
-                  dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-                  rows: slice | None = None) -> np.ndarray:
+                  dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+                  rows: slice | None = None, device: Device = None) -> Array:
     r"""LeCun uniform: :math:`U[-b, b)`, :math:`b = \sqrt{3 / fan_{in}}`.
 
     LeCun et al. (1998), "Efficient BackProp". ``variance_scaling(scale=1, mode="fan_in",
@@ -418,7 +421,7 @@ def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_
     return variance_scaling(*shape, scale=1.0, mode="fan_in", distribution="uniform",
                             layout=layout, in_axis=in_axis, out_axis=out_axis,
                             batch_axis=batch_axis, input_axes=input_axes, output_axes=output_axes,
-                            dtype=dtype, seed=seed, out=out, rows=rows)
+                            dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -426,8 +429,8 @@ def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_
 def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torch",
                  in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
                  input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
-                 seed: SeedLike = None, out: np.ndarray | None = None,
-                 rows: slice | None = None) -> np.ndarray:
+                 seed: SeedLike = None, out: Array | None = None,
+                 rows: slice | None = None, device: Device = None) -> Array:
     r"""LeCun normal: standard deviation :math:`\sigma = \sqrt{1 / fan_{in}}`.
 
     :math:`\mathcal{N}(0, \sigma^2)`, or truncated, :math:`\mathcal{N}(0, s^2)` on
@@ -450,7 +453,7 @@ def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torc
                             distribution=_normal_kind(truncated, layout), layout=layout,
                             in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                             input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows)
+                            seed=seed, out=out, rows=rows, device=device)
 
 
 xavier_uniform = glorot_uniform
@@ -471,8 +474,8 @@ def _check_orthogonal(gain=1.0, layout="torch", column_axis=None, **_):
 
 @initializer(check=_check_orthogonal)
 def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axis: int | None = None,
-               dtype: Any = None, seed: SeedLike = None, out: np.ndarray | None = None,
-               rows: slice | None = None) -> np.ndarray:
+               dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
+               rows: slice | None = None, device: Device = None) -> Array:
     r"""A (semi-)orthogonal matrix, scaled by ``gain``, reshaped to ``shape``.
 
     The tensor is flattened to a matrix :math:`m \times n`: ``layout="torch"`` and
@@ -499,6 +502,12 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
     QR does not depend on the thread count, and may differ in the last bits between LAPACK
     builds.
 
+    On the GPU (``device="cuda"`` or a GPU ``out``) the Gaussian matrix is the same, made on the
+    GPU, and the QR is cuSOLVER's through CuPy when CuPy is installed: the result equals the
+    host's to rounding (about 1e-6 in float32), not bit for bit, as two QR implementations
+    round differently. Without CuPy the host computes it and copies it over, with a
+    :class:`HostFallbackWarning`.
+
     Parameters
     ----------
     *shape : int or tuple of int
@@ -524,7 +533,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
     full = ck.shape_from(shape, out)
     if len(full) < 2:
         raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {full!r}")
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     dt = t.dtype
     ck.fits("gain", gain, dt)  # |W| <= |gain|
     if column_axis is not None:
@@ -542,7 +551,14 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
                          f"{full!r} flattens to {m} x {n}")
     s = seed64(seed)
     work_dt = np.dtype(np.float32) if dt == np.float16 else dt
-    in_place = rows is None and work_dt == dt and ax == len(full) - 1
+    if t.device is not None:
+        cupy = _cupy()
+        if cupy is not None:
+            return _orthogonal_cupy(cupy, t, int(s), moved, ax, m, n, gain, work_dt)
+        warnings.warn(f"orthogonal: CuPy is not installed, so the QR of the {m} x {n} matrix runs on "
+                      f"the host (LAPACK) and the result is copied to {t.device}; install CuPy to run "
+                      f"it on the GPU (cuSOLVER)", HostFallbackWarning, stacklevel=3)
+    in_place = t.device is None and rows is None and work_dt == dt and ax == len(full) - 1
     a = t.array() if in_place else np.empty(moved, work_dt)
     if a.size:
         fills.normal(out=a, seed=int(s))
@@ -551,9 +567,44 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
             a *= a.dtype.type(gain)
     if in_place:
         return a
-    arr = t.array()
-    arr[...] = np.moveaxis(a, -1, ax)[t.first:t.first + t.shape[0]]
-    return arr
+    return t.assign(np.moveaxis(a, -1, ax)[t.first:t.first + t.shape[0]])
+
+
+class HostFallbackWarning(UserWarning):
+    """A GPU call computed on the host and copied its result to the GPU (``orthogonal`` without
+    CuPy)."""
+
+
+def _cupy():
+    """CuPy, or None where it is not installed (or not usable: no CUDA runtime)."""
+    try:
+        import cupy
+    except Exception:  # ImportError, or CuPy present without a usable CUDA runtime
+        return None
+    return cupy
+
+
+def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m: int, n: int,
+                     gain: float, work_dt: np.dtype) -> Array:
+    """:func:`orthogonal` on the GPU: the same Gaussian matrix (our GPU normal fill), then
+    cuSOLVER's QR through CuPy, with the host path's sign correction and layout."""
+    g = fills.normal(moved, dtype=work_dt, seed=seed, device=t.device)
+    with t.gpu.arrays.context(t.device):
+        a = cp.asarray(g).reshape(m, n)
+        tall = m >= n
+        if a.size:
+            q, r = cp.linalg.qr(a if tall else a.T)
+            d = cp.diagonal(r).copy()
+            mag = cp.abs(d)
+            d = cp.where(mag > 0, d / cp.where(mag > 0, mag, 1), 1).astype(work_dt)  # sign(0) = 1
+            q *= d[None, :]
+            w = q if tall else q.T
+            if gain != 1.0:
+                w *= work_dt.type(gain)
+            a = w
+        out = cp.asarray(t.array())
+        out[...] = cp.moveaxis(a.reshape(moved), -1, ax)[t.first:t.first + t.shape[0]]
+    return t.result()
 
 
 def _axis(name: str, axis: Any, ndim: int) -> int:
@@ -571,8 +622,8 @@ def _check_delta_orthogonal(gain=1.0, column_axis=-1, **_):
 
 @initializer(check=_check_delta_orthogonal)
 def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtype: Any = None,
-                     seed: SeedLike = None, out: np.ndarray | None = None,
-                     rows: slice | None = None) -> np.ndarray:
+                     seed: SeedLike = None, out: Array | None = None,
+                     rows: slice | None = None, device: Device = None) -> Array:
     r"""JAX's ``delta_orthogonal`` (Xiao et al. 2018, "Dynamical Isometry and a Mean Field
     Theory of CNNs"): a convolution kernel ``(*kernel, in, out)`` that is zero except at the
     kernel's centre, where it is an orthogonal ``in x out`` matrix:
@@ -596,7 +647,7 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
         As for :func:`orthogonal`.
     """
     gain = ck.real("gain", gain)
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: delta_orthogonal needs 3, 4 or 5 dimensions, got {full!r}")
@@ -605,29 +656,13 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
                          f"got {full!r}")
     _axis("column_axis", column_axis, 2)
     q = orthogonal(full[-2:], gain=gain, layout="jax", column_axis=column_axis, dtype=t.dtype,
-                   seed=seed)
-    arr = t.array()
-    arr[...] = 0
-    centre = tuple((k - 1) // 2 for k in full[:-2])
-    if t.first <= centre[0] < t.first + t.shape[0]:
-        arr[(centre[0] - t.first,) + centre[1:]] = q
-    return arr
+                   seed=seed)  # on the host: one in x out matrix of the kernel's
+    i, j = np.indices(q.shape)
+    centre = tuple(np.full(q.size, (k - 1) // 2) for k in full[:-2])
+    return t.scatter(centre + (i.ravel(), j.ravel()), q.ravel())
 
 
 # --- deterministic patterns ----------------------------------------------------------------------
-
-def _scatter(t: "fills._Target", index: tuple, value: Any) -> np.ndarray:
-    """Zeros with ``value`` at ``index`` (arrays of full-tensor coordinates), for the rows of ``t``."""
-    arr = t.array()
-    arr[...] = 0
-    if arr.ndim == 0 or not len(index[0]):
-        return arr
-    first = t.first
-    lead = np.asarray(index[0])
-    keep = (lead >= first) & (lead < first + t.shape[0])
-    arr[(lead[keep] - first,) + tuple(np.asarray(i)[keep] for i in index[1:])] = value
-    return arr
-
 
 def _value(name: str, value: Any, dt: np.dtype) -> float:
     v = ck.real(name, value)
@@ -658,8 +693,8 @@ def _check_dirac(groups=1, **_):
 
 @initializer(check=_check_identity)
 def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, dtype: Any = None,
-             seed: SeedLike = None, out: np.ndarray | None = None,
-             rows: slice | None = None) -> np.ndarray:
+             seed: SeedLike = None, out: Array | None = None,
+             rows: slice | None = None, device: Device = None) -> Array:
     r"""An identity mapping, WeightInitializers.jl's ``identity_init``: ``gain`` on a diagonal,
     zeros elsewhere, circularly shifted.
 
@@ -690,7 +725,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     seed, out, rows
         As for :func:`variance_scaling`; ``seed`` is ignored.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     gain = _value("gain", gain, t.dtype)
     shifts = _shifts(shift)
     check_seed(seed)
@@ -698,7 +733,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     if len(full) == 0:
         raise ValueError("shape: identity needs at least 1 dimension, got ()")
     if len(full) == 1:
-        return _scatter(t, (np.empty(0, np.int64),), 0)
+        return t.scatter((np.empty(0, np.int64),), 0)
     k = min(full[-2], full[-1])
     diag = np.arange(k)
     s0, s1 = shifts
@@ -709,12 +744,12 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
         s1 = s0 if s1 is None else s1
         centres = tuple(np.full(k, (d + 1) // 2 - 1) for d in full[:-2])
         index = centres + ((diag + s0) % full[-2], (diag + s1) % full[-1])
-    return _scatter(t, index, gain)
+    return t.scatter(index, gain)
 
 
 @initializer(check=_check_identity)
 def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-        out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+        out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""The 2-D identity matrix times ``gain``: :math:`W_{ii} = gain`, :math:`i < \min(m, n)`,
     zeros elsewhere.
 
@@ -730,18 +765,18 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     dtype, seed, out, rows
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     if len(t.full) != 2:
         raise ValueError(f"shape: eye needs exactly 2 dimensions, got {t.full!r}")
     check_seed(seed)
     gain = _value("gain", gain, t.dtype)
     diag = np.arange(min(t.full))
-    return _scatter(t, (diag, diag), gain)
+    return t.scatter((diag, diag), gain)
 
 
 @initializer(check=_check_dirac)
 def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None,
-          out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+          out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""The Dirac delta of a convolution (out, in, *kernel), torch's ``dirac_``: an identity
     convolution that preserves the input channels, in each of ``groups`` groups.
 
@@ -761,7 +796,7 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     dtype, seed, out, rows
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {full!r}")
@@ -774,7 +809,7 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     g = np.repeat(np.arange(groups), d.size)
     dd = np.tile(d, groups)
     centre = tuple(np.full(dd.size, k // 2) for k in full[2:])
-    return _scatter(t, (g * per + dd, dd) + centre, 1.0)
+    return t.scatter((g * per + dd, dd) + centre, 1.0)
 
 
 # --- stft ----------------------------------------------------------------------------------------
@@ -789,7 +824,7 @@ def _check_stft(side="real", window="hann", scaling="density", periodic=False, *
         _window(window, 1, False)
 
 
-def _window(window: Any, length: int, periodic: bool) -> np.ndarray:
+def _window(window: Any, length: int, periodic: bool) -> Array:
     """``scipy.signal.get_window(window, length, fftbins=periodic)`` for a name, else the array."""
     if isinstance(window, str):
         import scipy.signal
@@ -807,7 +842,7 @@ def _window(window: Any, length: int, periodic: bool) -> np.ndarray:
 @initializer(check=_check_stft)
 def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | None = "density",
          periodic: bool = False, dtype: Any = None, seed: SeedLike = None,
-         out: np.ndarray | None = None, rows: slice | None = None) -> np.ndarray:
+         out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""Convolution kernels computing a short-time Fourier transform, Keras' ``STFT``
     initializer: shape ``(frame_length, channels, fft_bins)``, ``fft_bins = F // 2 + 1`` for an
     FFT of length ``F``.
@@ -843,7 +878,7 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     """
     _check_stft(side=side, window=window, scaling=scaling, periodic=periodic)
     check_seed(seed)
-    t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES)
+    t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
     if len(t.full) != 3:
         raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {t.full!r}")
     frames, _, bins = t.full
@@ -864,9 +899,7 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
         else:
             s = wt(1)
         kernel = (kernel * win[first:first + t.shape[0], None]) / s
-    arr = t.array()
-    arr[...] = kernel[:, None, :]
-    return arr
+    return t.assign(kernel[:, None, :])  # on the GPU, copied from the host (a small tensor)
 
 
 # --- WeightInitializers.jl's typed family ---------------------------------------------------------
@@ -887,26 +920,26 @@ def _lux(kind: str, code: str):
     dt = _LUX_TYPES[code]
     half_complex = dt == "complex32"
 
-    def f(*shape: int, seed: SeedLike = None, out: np.ndarray | None = None,
-          rows: slice | None = None) -> np.ndarray:
+    def f(*shape: int, seed: SeedLike = None, out: Array | None = None,
+          rows: slice | None = None, device: Device = None) -> Array:
         kw = {"seed": seed}  # checked, and ignored by zeros and ones
         if not half_complex:
-            return fill(*shape, dtype=dt, out=out, rows=rows, **kw)
+            return fill(*shape, dtype=dt, out=out, rows=rows, device=device, **kw)
         if shape:
             dims = ck.shape_from(shape, None)
             if not dims and rows is not None:
                 raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
             shape = (dims + (2,),)
-        elif out is not None and (not isinstance(out, np.ndarray) or out.shape[-1:] != (2,)):
+        elif out is not None and (ck.described(out) is None or ck.described(out).shape[-1:] != (2,)):
             raise ValueError(f"out: {name} writes ComplexF16 values as float16 pairs, so out "
                              f"needs a last axis of 2, got shape {getattr(out, 'shape', None)}")
         if kind == "randn":
             kw["std"] = math.sqrt(0.5)
-        if kind == "ones":  # 1 + 0i
-            arr = fills.zeros(*shape, dtype="float16", seed=seed, out=out, rows=rows)
-            arr[..., 0] = 1
-            return arr
-        return fill(*shape, dtype="float16", out=out, rows=rows, **kw)
+        if kind == "ones":  # 1 + 0i: (1, 0) pairs
+            t = fills._Target(shape, "float16", out, rows, ck.REAL_DTYPES, device=device)
+            check_seed(seed)
+            return t.constant(1.0, odd=0.0)
+        return fill(*shape, dtype="float16", out=out, rows=rows, device=device, **kw)
 
     name = f"{kind}{code}"
     f.__name__ = f.__qualname__ = name

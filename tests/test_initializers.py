@@ -13,6 +13,7 @@ import scipy.stats
 import fastinit
 from fastinit import Initializer, Key
 from fastinit.initializers import COMPLEX_TRUNCATED_STD, LUX_FAMILY
+from specs import SPECS
 
 
 def same(a, b):
@@ -26,31 +27,6 @@ VARIANCE = ["variance_scaling", "glorot_uniform", "glorot_normal", "kaiming_unif
 LAYOUTS = ["torch", "keras", "jax", "lux", "keraflow"]
 
 # name -> (a shape, the parameters a call needs, non-default parameters, random?)
-SPECS = {
-    "uniform": ((40, 30), {}, dict(low=-2.0, high=3.0), True),
-    "normal": ((40, 30), {}, dict(mean=0.5, std=2.0), True),
-    "truncated_normal": ((40, 30), {}, dict(mean=0.1, std=1.5, lo=-1.0, hi=3.0), True),
-    "sparse": ((40, 30), dict(sparsity=0.5), dict(sparsity=0.5, std=0.1), True),
-    "constant": ((40, 30), dict(value=2.0), dict(value=2.0), False),
-    "zeros": ((40, 30), {}, dict(dtype="float64"), False),
-    "ones": ((40, 30), {}, dict(dtype="float16"), False),
-    "variance_scaling": ((40, 30), {}, dict(scale=2.0, mode="fan_out", distribution="uniform",
-                                            layout="keras"), True),
-    "glorot_uniform": ((40, 30), {}, dict(gain=2.0, layout="jax"), True),
-    "glorot_normal": ((40, 30), {}, dict(gain=0.5, truncated=True), True),
-    "kaiming_uniform": ((40, 30), {}, dict(a=0.2, mode="fan_out"), True),
-    "kaiming_normal": ((40, 30), {}, dict(gain=1.0, layout="lux"), True),
-    "lecun_uniform": ((40, 30), {}, dict(layout="keraflow"), True),
-    "lecun_normal": ((40, 30), {}, dict(truncated=False, layout="keras"), True),
-    "orthogonal": ((40, 30), {}, dict(gain=1.1, layout="keras"), True),
-    "delta_orthogonal": ((3, 3, 5, 8), {}, dict(gain=0.5, column_axis=0), True),
-    "identity": ((6, 6), {}, dict(shift=(1, 0), gain=2.0), False),
-    "eye": ((5, 7), {}, dict(gain=3.0), False),
-    "dirac": ((4, 2, 3, 3), {}, dict(groups=2), False),
-    "stft": ((16, 1, 9), {}, dict(window=None, side="imag"), False),
-}
-for _n in LUX_FAMILY:
-    SPECS[_n] = ((40, 30), {}, {}, _n.startswith("rand"))
 NAMES = list(fastinit.FUNCTIONS)
 RANDOM = [n for n in NAMES if SPECS[n][3]]
 
@@ -221,8 +197,9 @@ def test_config_round_trip(name):
     assert config["name"] == name
     assert config["seed"] == 7
     for k, p in inspect.signature(f_(name)).parameters.items():
-        if k not in ("shape", "out", "rows") and p.default is not inspect.Parameter.empty:
-            assert k in config  # every parameter, bound or default
+        if k not in ("shape", "out", "rows", "device") and p.default is not inspect.Parameter.empty:
+            assert k in config  # every parameter, bound or default; device only when bound
+    assert "device" not in config
     back = Initializer.from_config(config)
     assert back == init and hash(back) == hash(init)
     assert back.get_config() == config

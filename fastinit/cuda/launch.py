@@ -2,11 +2,13 @@
 start, *params)`` on a flat device array (complex: its real view; float16: its uint16 bits),
 with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
 import numpy as np
+from numba import cuda
 
 from ..kernels.rng import BLOCK, LANES, mix64
 from ..kernels.sparse import SPARSE_TAG
 from . import constant as _constant
 from . import normal as _normal
+from . import polar as _polar
 from . import sparse as _sparse
 from . import truncnorm as _truncnorm
 from . import uniform as _uniform
@@ -85,7 +87,27 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
         u(skey >> 32), u(1 if std > 0 else 0))
 
 
-def fill_constant(out, value) -> None:
-    """Every element of the flat ``out`` set to ``value`` (already in its precision)."""
+def fill_constant(out, value, odd=None) -> None:
+    """Every element of the flat ``out`` set to ``value`` (already in ``out``'s format), or
+    ``value`` at even and ``odd`` at odd indices (a complex value's parts)."""
     if out.size:
-        _constant.constant[_stride_grid(out.size), THREADS_PER_BLOCK](out, value)
+        t = out.dtype.type
+        _constant.constant[_stride_grid(out.size), THREADS_PER_BLOCK](
+            out, t(value), t(value if odd is None else odd))
+
+
+def scatter(out, index, values) -> None:
+    """``out[index] = values`` on the flat ``out`` (host arrays of the flat indices and of the
+    values in ``out``'s format; they are small: a diagonal, a kernel centre)."""
+    if index.size:
+        _constant.scatter[_stride_grid(index.size), THREADS_PER_BLOCK](
+            out, cuda.to_device(np.ascontiguousarray(index, np.int64)),
+            cuda.to_device(np.ascontiguousarray(values, out.dtype)))
+
+
+def polar_(x, kind, c, scale) -> None:
+    """``fastinit.kernels.polar.polar_`` on the GPU: the uniform pairs of the flat real view
+    ``x`` turned into polar values in place."""
+    if x.size:
+        _polar.polar[_stride_grid(x.size // 2), THREADS_PER_BLOCK](
+            x, np.int64(kind), float(c), x.dtype.type(scale))

@@ -60,13 +60,23 @@ def _turn(u2):
     return impl
 
 
+@njit(error_model="numpy", forceinline=True)
+def polar_value(u1, u2, kind, c, s):
+    """One element's (re, im) from its uniform pair: the per-element math of ``polar_``, shared
+    with the GPU kernel (``fastinit.cuda.polar``)."""
+    r = s * radius(u1, kind, c)
+    co, si = turn(u2)
+    return r * co, r * si
+
+
 _CHUNK = 1024  # elements per task
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def polar_(x, kind, c, scale):
     """Overwrite the flat real view ``x`` (re, im, re, im, ...) of a complex array of uniform
-    pairs with the polar values of the module docstring."""
+    pairs with the polar values of the module docstring: ``polar_value`` per element, in loops
+    split so that each vectorizes (the same operations, so the same values)."""
     n = x.size // 2
     s = x.dtype.type(scale)
     for t in prange((n + _CHUNK - 1) // _CHUNK):

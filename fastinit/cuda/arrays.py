@@ -1,0 +1,80 @@
+"""GPU arrays for the public API: allocation, adopting an ``out`` through its
+``__cuda_array_interface__``, the flat view the kernels fill, host copies, and the check that a
+GPU is there at all. The checks of ``out`` itself (shape, dtype, contiguity, read-only) are made
+before this module is reached, in ``fastinit._device``."""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+from typing import Any
+
+import numpy as np
+from numba import cuda
+from numba.core import config
+from numba.cuda.cudadrv.devicearray import is_cuda_ndarray
+
+from .._device import Cuda
+
+SIMULATOR = bool(config.ENABLE_CUDASIM)  #: kernels run on Numba's CUDA simulator, in host memory
+
+
+def require(dev: Cuda) -> None:
+    """``RuntimeError`` unless ``dev`` is a usable GPU (Numba's CUDA simulator counts as one)."""
+    if not cuda.is_available():
+        raise RuntimeError(f"device={str(dev)!r}: no CUDA GPU is available (numba.cuda.is_available() "
+                           f"is False: no GPU, no driver or no CUDA toolkit; set NUMBA_ENABLE_CUDASIM=1 "
+                           f"to run the kernels on Numba's CUDA simulator)")
+    if dev.index is not None and not 0 <= dev.index < len(cuda.gpus):
+        raise ValueError(f"device: there is no {dev} (this machine has {len(cuda.gpus)} GPU(s))")
+
+
+def context(dev: Cuda):
+    """The context to allocate and launch in: ``dev``'s, or the current one."""
+    return contextlib.nullcontext() if dev.index is None else cuda.gpus[dev.index]
+
+
+def empty(shape: tuple, dtype: np.dtype):
+    """A new numba device array."""
+    return cuda.device_array(shape, dtype)
+
+
+def adopt(out: Any):
+    """``out`` as a numba device array on the same memory (no copy): numba and simulator arrays
+    as they are, anything else through its ``__cuda_array_interface__`` (synchronized with the
+    stream it names, as numba does)."""
+    if is_cuda_ndarray(out):
+        return out
+    cai = out.__cuda_array_interface__
+    if not SIMULATOR:
+        return cuda.from_cuda_array_interface(cai, owner=out, sync=True)
+    # the simulator's "device" memory is host memory: view it in place
+    dtype, shape = np.dtype(cai["typestr"]), tuple(cai["shape"])
+    size = int(np.prod(shape)) * dtype.itemsize
+    buf = (ctypes.c_char * size).from_address(cai["data"][0]) if size else bytearray()
+    host = np.frombuffer(buf, dtype).reshape(shape)
+    from numba.cuda.cudadrv.devicearray import FakeCUDAArray  # the simulator's device array
+    return FakeCUDAArray(host)
+
+
+def flat(arr):
+    """The flat view the kernels fill: complex as interleaved reals, float16 as its uint16 bits."""
+    f = arr.reshape(arr.size)
+    if f.dtype.kind == "c":
+        return f.view(np.finfo(f.dtype).dtype)
+    if f.dtype == np.float16:
+        return f.view(np.uint16)
+    return f
+
+
+def finish(out: Any) -> None:
+    """Wait for the fill when ``out`` belongs to another library (CuPy, torch), whose work may run
+    on other streams; numba's own arrays keep numba's stream order."""
+    if out is not None and not is_cuda_ndarray(out):
+        cuda.synchronize()
+
+
+def upload(arr, host: np.ndarray) -> None:
+    """Copy the host array ``host`` (broadcast to ``arr``'s shape, cast to its dtype) into ``arr``."""
+    staged = np.empty(arr.shape, arr.dtype)  # contiguous, in the output's dtype
+    staged[...] = host
+    arr.copy_to_device(staged)

@@ -1,0 +1,134 @@
+"""The public API on the GPU: ``device="cuda"`` and GPU ``out`` arrays give the host's values.
+
+Every initializer called with ``device="cuda"`` returns a numba device array equal, byte for
+byte, to the host call's result (orthogonal: to rounding when the QR runs on the GPU); ``out``
+takes numba device arrays and any object with ``__cuda_array_interface__`` (here a stand-in for
+CuPy/torch whose pointer is host memory, as the simulator's device memory is); bad outputs and
+devices raise before anything is written. Shapes are small: the simulator runs each GPU thread
+in Python."""
+import types
+import warnings
+
+import numpy as np
+import pytest
+from numba import cuda
+
+import fastinit
+from fastinit.initializers import HostFallbackWarning
+from specs import SPECS, ForeignArray
+
+NAMES = list(fastinit.FUNCTIONS)
+SMALL = (9, 14)  # stands in for the specs' (40, 30)
+
+
+def _call(name, device=None, **extra):
+    shape, required, params, _ = SPECS[name]
+    shape = SMALL if shape == (40, 30) else shape
+    kw = {**required, **params, **extra}
+    if SPECS[name][3]:
+        kw.setdefault("seed", 11)
+    return fastinit.FUNCTIONS[name](shape, device=device, **kw)
+
+
+def _host(a):
+    return a.copy_to_host() if cuda.devicearray.is_cuda_ndarray(a) else np.asarray(a)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_device_equals_host(name):
+    cpu = _call(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HostFallbackWarning)
+        gpu = _call(name, device="cuda")
+    assert cuda.devicearray.is_cuda_ndarray(gpu)
+    assert gpu.shape == cpu.shape and gpu.dtype == cpu.dtype
+    assert _host(gpu).tobytes() == cpu.tobytes()
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal", "sparse", "identity",
+                                  "glorot_normal", "orthogonal", "randC16", "onesC16"])
+def test_rows_on_device(name):
+    full = _call(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HostFallbackWarning)
+        part = _call(name, device="cuda", rows=slice(3, 7))
+    assert _host(part).tobytes() == full[3:7].tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("name, kw", [("uniform", dict(low=-1.0, high=2.0)), ("normal", dict(std=0.5)),
+                                      ("constant", dict(value=1.5)), ("zeros", {})])
+def test_fills_every_dtype(name, kw, dtype):
+    f = fastinit.FUNCTIONS[name]
+    cpu = f(5, 13, dtype=dtype, seed=3, **kw)
+    assert _host(f(5, 13, dtype=dtype, seed=3, device="cuda", **kw)).tobytes() == cpu.tobytes()
+
+
+def test_complex_constant_and_jax_complex():
+    cpu = fastinit.constant(4, 5, value=1.5 - 2j, dtype="complex64")
+    gpu = fastinit.constant(4, 5, value=1.5 - 2j, dtype="complex64", device="cuda")
+    assert _host(gpu).tobytes() == cpu.tobytes()
+    for dist in ("uniform", "truncated_normal"):
+        kw = dict(distribution=dist, layout="jax", dtype="complex64", seed=2)
+        cpu = fastinit.variance_scaling(6, 7, **kw)
+        assert _host(fastinit.variance_scaling(6, 7, device="cuda", **kw)).tobytes() == cpu.tobytes()
+
+
+def test_out_numba_array_is_filled_and_returned():
+    out = cuda.device_array((8, 16), np.float32)
+    assert fastinit.kaiming_uniform(out=out, seed=4) is out
+    assert out.copy_to_host().tobytes() == fastinit.kaiming_uniform(8, 16, seed=4).tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "complex128"])
+def test_out_cuda_array_interface(dtype):
+    host = np.zeros((6, 11), dtype)
+    out = ForeignArray(host)
+    assert fastinit.normal(out=out, std=2.0, seed=5) is out  # the user's object comes back
+    assert host.tobytes() == fastinit.normal(6, 11, std=2.0, seed=5, dtype=dtype).tobytes()
+    assert fastinit.eye(out=out, gain=2.0) is out
+    assert host.tobytes() == fastinit.eye(6, 11, gain=2.0, dtype=dtype).tobytes()
+
+
+@pytest.mark.parametrize("device, out, word", [
+    ("tpu", None, "device: expected 'cpu', 'cuda'"),
+    ("cuda:7", None, "no cuda:7"),
+    ("cpu", "gpu", "GPU array does not live on device='cpu'"),
+    ("cuda", "host", "host \\(numpy\\) array does not live on device='cuda'"),
+])
+def test_bad_device(device, out, word):
+    arr = {"gpu": cuda.device_array(4, np.float32), "host": np.zeros(4, np.float32), None: None}[out]
+    with pytest.raises(ValueError, match=word):
+        fastinit.uniform(4, device=device, out=arr, seed=0)
+
+
+def test_orthogonal_without_cupy_says_so():
+    with pytest.warns(HostFallbackWarning, match="CuPy is not installed"):
+        w = fastinit.orthogonal(8, 5, device="cuda", seed=3)
+    assert _host(w).tobytes() == fastinit.orthogonal(8, 5, seed=3).tobytes()
+
+
+class _NumpyCupy(types.SimpleNamespace):
+    """CuPy's API over numpy, on the simulator's arrays: checks how orthogonal uses CuPy."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def asarray(a):
+        return a._ary if cuda.devicearray.is_cuda_ndarray(a) else np.asarray(a)
+
+
+@pytest.mark.parametrize("shape, kw", [((9, 5), {}), ((5, 9), {}), ((4, 3, 6), dict(layout="jax")),
+                                       ((6, 4), dict(column_axis=0, layout="jax")),
+                                       ((9, 5), dict(rows=slice(2, 6))), ((7, 7), dict(dtype="float16")),
+                                       ((5, 8), dict(dtype="complex64", gain=2.0))])
+def test_orthogonal_through_cupy(monkeypatch, shape, kw):
+    monkeypatch.setattr(fastinit.initializers, "_cupy", lambda: _NumpyCupy(linalg=np.linalg))
+    cpu = fastinit.orthogonal(shape, seed=6, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        gpu = _host(fastinit.orthogonal(shape, seed=6, device="cuda", **kw))
+    assert gpu.dtype == cpu.dtype and gpu.shape == cpu.shape
+    tol = 2e-3 if cpu.dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(gpu, cpu, atol=tol)
