@@ -11,7 +11,12 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
   :func:`fastinit.seed`). The
   values depend only on the seed, the shape, the dtype and the parameters: never on the number
   of threads, and the same on every machine (README, "Reproducibility").
-- ``out``: a writable C-contiguous numpy array of the right shape and dtype to fill in place.
+- ``out``: a writable C-contiguous array of the right shape and dtype to fill in place and
+  return: a numpy array, or on the GPU any array with ``__cuda_array_interface__`` (CuPy,
+  torch CUDA tensors, numba device arrays).
+- ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; ``None`` (the default) means ``out``'s device,
+  else the host. On the GPU the same kernels' twins (:mod:`fastinit.cuda`) give the same values,
+  and a new tensor is a numba device array.
 - ``rows``: ``slice(a, b)`` returns only leading-axis rows ``a:b`` of the tensor the full call
   makes, bit-identical to them, in time proportional to their size (sharded initialization).
 
@@ -296,14 +301,18 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
         float16, float32 (default), float64, complex64 or complex128.
     seed : int, numpy.random.Generator or None
         See :func:`fastinit.seed`.
-    out : numpy.ndarray, optional
-        Filled in place and returned.
+    out : numpy.ndarray or GPU array, optional
+        Filled in place and returned: a writable C-contiguous numpy array, or on the GPU any
+        array with ``__cuda_array_interface__`` (CuPy, torch CUDA tensors, numba device arrays).
     rows : slice, optional
         Only these leading-axis rows of the full tensor.
+    device : {None, "cpu", "cuda", "cuda:N"}, optional
+        Where to make the tensor; ``None``: ``out``'s device, else the host. ``"cuda"`` returns
+        a numba device array, with the host's values.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, or a numba device array (``device="cuda"``), or ``out``
 
     Examples
     --------
@@ -340,12 +349,12 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
         Finite.
     std : float
         Finite, ``>= 0`` (``0`` gives ``mean`` everywhere).
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`uniform`.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, a numba device array or ``out``, as for :func:`uniform`
 
     Examples
     --------
@@ -478,12 +487,12 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
         ``lo < hi``; either may be infinite (``-inf`` and ``inf``).
     dtype : dtype, optional
         float16, float32 (default) or float64.
-    seed, out, rows
+    seed, out, rows, device
         As for :func:`uniform`.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, a numba device array or ``out``, as for :func:`uniform`
 
     Examples
     --------
@@ -524,12 +533,12 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
         Finite, ``>= 0``; torch's default 0.01.
     dtype : dtype, optional
         float16, float32 (default) or float64.
-    seed, out, rows
+    seed, out, rows, device
         As for :func:`uniform`.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, a numba device array or ``out``, as for :func:`uniform`
 
     Examples
     --------

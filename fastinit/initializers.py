@@ -3,7 +3,8 @@ fills: variance scaling (glorot, kaiming, lecun), orthogonal, identity, eye, dir
 WeightInitializers.jl's typed convenience family (``zeros32``, ``randn64``, ``randC32``, ...).
 
 Every initializer has the foundation's shape ``f(*shape, <parameters>, dtype=None, seed=None,
-out=None, rows=None)`` (see :mod:`fastinit.fills`), and the variance-scaling ones a ``layout``
+out=None, rows=None, device=None)`` (see :mod:`fastinit.fills`; ``device="cuda"`` or a GPU
+``out`` runs it on the GPU, with the same values), and the variance-scaling ones a ``layout``
 that names the framework whose fan convention they follow (:func:`fastinit.fans.compute_fans`;
 ``"torch"`` by default). Called with parameters but no shape, an initializer returns an
 :class:`fastinit.Initializer`.
@@ -49,7 +50,7 @@ __all__ = [
     "variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "he_uniform", "he_normal", "lecun_uniform",
     "lecun_normal", "orthogonal", "delta_orthogonal", "identity", "eye", "dirac", "stft",
-    "TRUNCATED_STD", "COMPLEX_TRUNCATED_STD", "MODES", "DISTRIBUTIONS",
+    "TRUNCATED_STD", "COMPLEX_TRUNCATED_STD", "MODES", "DISTRIBUTIONS", "HostFallbackWarning",
 ]
 
 #: the standard deviation of N(0, 1) truncated to [-2, 2] (Keras, JAX)
@@ -166,10 +167,13 @@ _COMMON_DOC = """
         float16, float32 (default), float64, complex64 or complex128.
     seed : int, fastinit.Key, numpy.random.Generator or None
         See :func:`fastinit.seed`.
-    out : numpy.ndarray, optional
-        Filled in place and returned.
+    out : numpy.ndarray or GPU array, optional
+        Filled in place and returned (a GPU array: anything with ``__cuda_array_interface__``).
     rows : slice, optional
-        Only these leading-axis rows of the full tensor (the fans are those of the full shape)."""
+        Only these leading-axis rows of the full tensor (the fans are those of the full shape).
+    device : {None, "cpu", "cuda", "cuda:N"}, optional
+        Where to make the tensor (:func:`fastinit.uniform`); ``None``: ``out``'s device, else the
+        host."""
 
 
 def _doc(f):
@@ -225,7 +229,7 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, a numba device array (``device="cuda"``) or ``out``
 
     Examples
     --------
@@ -518,7 +522,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         Which axis is kept when flattening (above); ``"torch"`` by default.
     column_axis : int, optional
         JAX's: the axis whose length is the matrix's column count; overrides ``layout``.
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`variance_scaling`.
 
     Examples
@@ -643,7 +647,7 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
         JAX's ``scale``, default 1.
     column_axis : int
         Of the ``(in, out)`` matrix, default -1.
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`orthogonal`.
     """
     gain = ck.real("gain", gain)
@@ -762,7 +766,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
         Left out, ``out.shape`` (and with no ``out``, an Initializer).
     gain : float
         Default 1.
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`identity`.
     """
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
@@ -793,7 +797,7 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
         Left out, ``out.shape`` (and with no ``out``, an Initializer).
     groups : int
         Default 1.
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`identity`.
     """
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
@@ -856,7 +860,8 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     with the window :math:`w` (``scipy.signal.get_window(window, frame_length,
     fftbins=periodic)``, an array of ``frame_length`` values, or ``None`` for none) and
     :math:`S = \sqrt{\sum w_t^2}` (``"density"``), :math:`\sum |w_t|` (``"spectrum"``) or 1
-    (``None``, or no window). Every channel gets the same kernel (Keras builds ``channels=1``).
+    (``None``, or no window). On the GPU the kernel is computed on the host and copied over (it
+    is small: ``frame_length x channels x fft_bins``). Every channel gets the same kernel (Keras builds ``channels=1``).
     For float32 the arithmetic is Keras', in the same order and in float32, so the values equal
     Keras' to about 1e-7; float16 is that float32 result rounded (Keras computes float16 in
     float16, 1e-2 away); float64 is computed in float64 throughout (Keras' numpy backend
@@ -873,7 +878,7 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
         Default ``"density"``.
     periodic : bool
         Periodic (``True``) or symmetric (default) window.
-    dtype, seed, out, rows
+    dtype, seed, out, rows, device
         As for :func:`identity`; real dtypes only.
     """
     _check_stft(side=side, window=window, scaling=scaling, periodic=periodic)
@@ -957,8 +962,8 @@ def _lux(kind: str, code: str):
                  "``rand`` (Julia's ``rand(ComplexF32)``), each N(0, 1/2) for ``randn`` "
                  "(E|v|^2 = 1, Julia's ``randn(ComplexF32)``).")
     f.__doc__ = (f"WeightInitializers.jl's ``{name}``: {what} ({law}), {layout_doc}{extra}\n\n"
-                 f"Same as :func:`fastinit.{fill_name}` with that dtype; ``seed``, ``out`` and "
-                 f"``rows`` as there{' (seed is ignored)' if kind in ('zeros', 'ones') else ''}.")
+                 f"Same as :func:`fastinit.{fill_name}` with that dtype; ``seed``, ``out``, "
+                 f"``rows`` and ``device`` as there{' (seed is ignored)' if kind in ('zeros', 'ones') else ''}.")
     return initializer(f)
 
 
