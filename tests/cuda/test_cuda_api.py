@@ -14,6 +14,7 @@ import pytest
 from numba import cuda
 
 import fastinit
+from fastinit.cuda.arrays import SIMULATOR
 from fastinit.initializers import HostFallbackWarning
 from specs import SPECS, ForeignArray
 
@@ -132,3 +133,15 @@ def test_orthogonal_through_cupy(monkeypatch, shape, kw):
     assert gpu.dtype == cpu.dtype and gpu.shape == cpu.shape
     tol = 2e-3 if cpu.dtype == np.float16 else 1e-5
     np.testing.assert_allclose(gpu, cpu, atol=tol)
+
+
+@pytest.mark.skipif(SIMULATOR, reason="Numba's CUDA simulator runs one kernel at a time")
+def test_threads_at_once():
+    """Four Python threads filling on the GPU at once get the single-threaded values."""
+    from concurrent.futures import ThreadPoolExecutor
+    names = ["normal", "truncated_normal", "eye", "uniform"]
+    expected = {n: _call(n) for n in names}
+    with ThreadPoolExecutor(4) as pool:
+        got = dict(zip(names, pool.map(lambda n: _host(_call(n, device="cuda")), names)))
+    for n in names:
+        assert got[n].tobytes() == expected[n].tobytes(), n
