@@ -3,7 +3,8 @@
 Hand-written parallel Numba kernels on one xoroshiro128+ RNG core; the values depend only on the
 seed, the shape, the dtype and the parameters (README, "Reproducibility"). Every initializer of
 PyTorch, Keras 3, JAX, WeightInitializers.jl and Keraflow, with that framework's semantics
-(README, "Initializers").
+(README, "Initializers"). ``device="cuda"`` (or a GPU ``out``) runs any of them on the GPU with
+the same values (README, "GPU"); numba.cuda is imported only then.
 """
 from . import _threading  # noqa: F401  (chooses Numba's threading layer before any kernel runs)
 from ._seeding import Key, seed
