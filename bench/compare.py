@@ -174,9 +174,15 @@ def print_table(rows: list[dict]) -> None:
         lines.append([r["fill"], r["dtype"], fmt_rate(q["fastinit_M"]), fmt(q["GBps"], ".2f"),
                       fmt(q["pct_ceiling"], ".1f"), fmt_rate(q["numpy_M"]), fmt(q["x_numpy"], ".1f"),
                       fmt_rate(q["torch_M"]), fmt(q["x_torch"], ".1f"), "; ".join(r["notes"])])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    print_aligned(lines, left=(0, 1, 9))
+
+
+def print_aligned(lines: list[list[str]], left: tuple[int, ...]) -> None:
+    """A table: the first line its head, the columns numbered in ``left`` aligned left, the rest
+    right."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for k, line in enumerate(lines):
-        cells = [c.ljust(w) if i in (0, 1, 9) else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))]
+        cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))]
         print(" | ".join(cells).rstrip())
         if k == 0:
             print("-+-".join("-" * w for w in widths))

@@ -4,6 +4,7 @@ The test suite (pyproject's ``testpaths = ["tests"]``) never comes here. This fi
 collect ``bench_*.py``, sets the size (``FASTINIT_BENCH_SIZE``, default 10^7 elements) and gives
 torch Numba's thread count.
 """
+import math
 import os
 import sys
 import time
@@ -35,6 +36,12 @@ def size():
     return SIZE
 
 
+def extent(target) -> tuple[int, int]:
+    """(elements, bytes) of a numpy array, a torch tensor (CPU or CUDA) or a GPU array."""
+    elements = math.prod(target.shape)
+    return elements, elements * np.dtype(str(target.dtype).removeprefix("torch.")).itemsize
+
+
 @pytest.fixture
 def bench_fill(benchmark):
     """``bench_fill(fill, target, group, validate=None)`` times ``fill(target)`` after a warm-up
@@ -52,10 +59,10 @@ def bench_fill(benchmark):
             benchmark.pedantic(fill, args=(target,), rounds=SLOW_ROUNDS)
         else:
             benchmark(fill, target)
-        arr = np.asarray(target)  # numpy array or CPU torch tensor, no copy
-        benchmark.extra_info.update(elements=arr.size, bytes=arr.nbytes)
+        elements, nbytes = extent(target)
+        benchmark.extra_info.update(elements=elements, bytes=nbytes)
         if benchmark.stats is not None:  # None under --benchmark-disable
             median = benchmark.stats.stats.median
-            benchmark.extra_info.update(M_elements_per_s=arr.size / median / 1e6, GB_per_s=arr.nbytes / median / 1e9)
+            benchmark.extra_info.update(M_elements_per_s=elements / median / 1e6, GB_per_s=nbytes / median / 1e9)
 
     return run
