@@ -47,15 +47,43 @@ def _simulated(obj: Any) -> bool:
 
 def on_gpu(obj: Any) -> bool:
     """Whether ``obj`` is a GPU array that ``out`` may be."""
-    return not isinstance(obj, np.ndarray) and (hasattr(obj, "__cuda_array_interface__") or _simulated(obj))
+    if isinstance(obj, np.ndarray):
+        return False
+    try:
+        return hasattr(obj, "__cuda_array_interface__") or _simulated(obj)
+    except Exception:  # torch raises RuntimeError for a CUDA tensor that requires grad
+        return True
+
+
+def interface(out: Any) -> dict:
+    """``out.__cuda_array_interface__``; for a torch tensor that requires grad (a Parameter), its
+    ``detach()``'s, which is the same memory (torch refuses to export the tensor itself)."""
+    try:
+        return out.__cuda_array_interface__
+    except RuntimeError:
+        if not hasattr(out, "detach"):
+            raise
+        return out.detach().__cuda_array_interface__
+
+
+def ordinal(out: Any) -> int | None:
+    """The GPU that ``out`` lives on, where its library says (torch: ``device.index``, CuPy:
+    ``device.id``); ``None`` when it does not (numba arrays: the current GPU's)."""
+    dev = getattr(out, "device", None)
+    for attr in ("index", "id"):
+        idx = getattr(dev, attr, None)
+        if isinstance(idx, int) and not isinstance(idx, bool):
+            return idx
+    return None
 
 
 def resolve(device: Any, out: Any) -> Cuda | None:
-    """``device`` as ``None`` (the host) or a :class:`Cuda`; ``None`` follows ``out``.
-    ``ValueError`` for an unknown device or one that contradicts ``out``."""
+    """``device`` as ``None`` (the host) or a :class:`Cuda`; ``None`` follows ``out`` (and its
+    GPU, where it says which). ``ValueError`` for an unknown device or one that contradicts
+    ``out``."""
     gpu_out = out is not None and on_gpu(out)
     if device is None:
-        return Cuda() if gpu_out else None
+        return Cuda(ordinal(out)) if gpu_out else None
     if isinstance(device, Cuda):
         dev = device
     else:
@@ -70,6 +98,12 @@ def resolve(device: Any, out: Any) -> Cuda | None:
     if out is not None and (dev is None) == gpu_out:
         where = "a GPU array" if gpu_out else "a host (numpy) array"
         raise ValueError(f"out: {where} does not live on device={str(device)!r}")
+    if gpu_out:
+        at = ordinal(out)
+        if at is not None and dev.index is not None and at != dev.index:
+            raise ValueError(f"out: lives on cuda:{at}, not on device={str(device)!r}")
+        if at is not None:
+            dev = Cuda(at)
     return dev
 
 
@@ -79,12 +113,12 @@ def describe(out: Any) -> GpuArray:
     if _simulated(out):
         return GpuArray(tuple(out.shape), np.dtype(out.dtype), bool(out.is_c_contiguous()), False)
     try:
-        cai = out.__cuda_array_interface__
+        cai = interface(out)
         shape = tuple(int(d) for d in cai["shape"])
         dtype = np.dtype(cai["typestr"])
         readonly = bool(cai["data"][1])
         strides = cai.get("strides")
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
         raise TypeError(f"out: not a usable __cuda_array_interface__ ({type(out).__name__}: {e})") from None
     if cai.get("mask") is not None:
         raise TypeError("out: masked GPU arrays are not supported")

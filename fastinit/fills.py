@@ -90,6 +90,14 @@ def _check_constant(value=None, **_):
         ck.real("value", value)
 
 
+def _load_gpu(device: "_device.Cuda"):
+    """:mod:`fastinit.cuda` (which imports numba.cuda), once ``device`` is known to be usable:
+    ``RuntimeError`` where there is no GPU, ``ValueError`` for a GPU index not there."""
+    from . import cuda
+    cuda.arrays.require(device)
+    return cuda
+
+
 class _Target:
     """A checked call: the shape of the rows asked for, the dtype, the device, the output and
     where its first element stands in the flat tensor. Every check runs here, before anything
@@ -119,16 +127,9 @@ class _Target:
         elif out is not None:
             ck.check_out(out, self.shape, self.dtype)
         self.out = out
-        self._arr = self._gpu = None
-
-    @property
-    def gpu(self):
-        """:mod:`fastinit.cuda`, loaded on first use (``RuntimeError`` without a GPU)."""
-        if self._gpu is None:
-            from . import cuda
-            cuda.arrays.require(self.device)
-            self._gpu = cuda
-        return self._gpu
+        self._arr = None
+        # fastinit.cuda, loaded on first use: a GPU must be there, checked now, before a seed is drawn
+        self.gpu = _load_gpu(self.device) if self.device is not None else None
 
     def array(self) -> Any:
         """The output to fill: ``out`` (on the GPU, as a numba device array on its memory) or a
@@ -147,7 +148,8 @@ class _Target:
         """What the call returns: ``out`` itself when given (a CuPy array stays one), else the
         new array; GPU fills are waited for when ``out`` belongs to another library."""
         if self.device is not None:
-            self.gpu.arrays.finish(self.out)
+            with self.gpu.arrays.context(self.device):
+                self.gpu.arrays.finish(self.out)
         return self.out if self.out is not None else self.array()
 
     def _flat(self):
@@ -191,6 +193,10 @@ class _Target:
     def constant(self, value: Any, odd: Any = None) -> Any:
         """Every element ``value`` (complex values for complex dtypes); with ``odd``, a real
         output alternates ``value`` and ``odd`` in memory order (float16 pairs for ComplexF16)."""
+        self._constant(value, odd)
+        return self.result()
+
+    def _constant(self, value: Any, odd: Any = None) -> None:
         arr = self.array()
         if self.device is None:
             arr[...] = value
@@ -204,12 +210,11 @@ class _Target:
             flat, _ = self._flat()
             with self.gpu.arrays.context(self.device):
                 self.gpu.fill_constant(flat, *(p[()] for p in parts))
-        return self.result()
 
     def scatter(self, index: tuple, values: Any) -> Any:
         """Zeros, with ``values`` (a scalar or one per index) at ``index``: arrays of full-tensor
         coordinates, of which those in the rows asked for are written."""
-        self.constant(0)
+        self._constant(0)
         arr = self.array()
         if arr.ndim == 0 or not len(index[0]):
             return self.result()

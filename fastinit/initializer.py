@@ -52,10 +52,14 @@ def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None
 
 
 def _check_common(params: dict[str, Any]) -> None:
-    """The checks every initializer shares that do not need a shape: ``seed`` and ``dtype``."""
+    """The checks every initializer shares that do not need a shape: ``seed``, ``device`` and
+    ``dtype``."""
     from ._seeding import check_seed
     if "seed" in params:
         check_seed(params["seed"])
+    if params.get("device") is not None:
+        from ._device import resolve
+        resolve(params["device"], None)
     if params.get("dtype") is not None:
         try:
             np.dtype(params["dtype"])

@@ -583,9 +583,10 @@ def _cupy():
     """CuPy, or None where it is not installed (or not usable: no CUDA runtime)."""
     try:
         import cupy
+        usable = cupy.cuda.is_available()
     except Exception:  # ImportError, or CuPy present without a usable CUDA runtime
         return None
-    return cupy
+    return cupy if usable else None
 
 
 def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m: int, n: int,
@@ -594,6 +595,7 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
     cuSOLVER's QR through CuPy, with the host path's sign correction and layout."""
     g = fills.normal(moved, dtype=work_dt, seed=seed, device=t.device)
     with t.gpu.arrays.context(t.device):
+        t.gpu.arrays.finish(g, always=True)  # numba's stream -> CuPy's, which may be another
         a = cp.asarray(g).reshape(m, n)
         tall = m >= n
         if a.size:
@@ -608,6 +610,7 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
             a = w
         out = cp.asarray(t.array())
         out[...] = cp.moveaxis(a.reshape(moved), -1, ax)[t.first:t.first + t.shape[0]]
+        t.gpu.arrays.finish(out, always=True)  # CuPy's stream -> the caller's
     return t.result()
 
 

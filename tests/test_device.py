@@ -72,6 +72,64 @@ def test_gpu_out_gives_shape_and_dtype():
         fastinit.zeros(out=np.zeros(3), device="cuda")
 
 
+class OnGpu1(ForeignArray):
+    """A torch/CuPy-like GPU array that says which GPU it is on."""
+    device = type("Device", (), {"type": "cuda", "index": 1})()
+
+
+def test_out_on_another_gpu():
+    out = OnGpu1(np.zeros(4, np.float32))
+    assert _device.resolve(None, out) == _device.Cuda(1)
+    assert _device.resolve("cuda", out) == _device.Cuda(1)
+    assert _device.resolve("cuda:1", out) == _device.Cuda(1)
+    with pytest.raises(ValueError, match="out: lives on cuda:1, not on device='cuda:0'"):
+        fastinit.normal(out=out, device="cuda:0")
+
+
+class RequiresGrad:
+    """What a torch Parameter on the GPU does: refuses to export itself, exports its detach()."""
+
+    def __init__(self, host):
+        self.host = host
+
+    @property
+    def __cuda_array_interface__(self):
+        raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad.")
+
+    def detach(self):
+        return ForeignArray(self.host)
+
+
+def test_out_that_requires_grad():
+    out = RequiresGrad(np.zeros((2, 3), np.float16))
+    assert _device.on_gpu(out)
+    assert _device.describe(out) == _device.GpuArray((2, 3), np.dtype(np.float16), True, False)
+    with pytest.raises(TypeError, match="out: dtype float16 does not match dtype float32"):
+        fastinit.kaiming_uniform(out=out, dtype="float32")
+
+
+def test_device_checked_when_bound():
+    with pytest.raises(ValueError, match="device: expected 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
+        fastinit.normal(std=2.0, device="gpu")
+
+
+def test_bad_gpu_outs_from_threads():
+    """Eight threads with bad GPU outputs at once: each error names ``out``, nothing is written."""
+    from concurrent.futures import ThreadPoolExecutor
+    hosts = [np.full((6, 4), 7.0, np.float32) for _ in range(8)]
+
+    def call(i):
+        out = ForeignArray(hosts[i], readonly=i % 2 == 0, typestr="<f4" if i % 2 == 0 else "<f8")
+        try:
+            fastinit.truncated_normal(6, 4, dtype="float32", out=out, seed=i)
+        except (TypeError, ValueError) as e:
+            return str(e)
+    with ThreadPoolExecutor(8) as pool:
+        errors = list(pool.map(call, range(8)))
+    assert all(e is not None and e.startswith("out: ") for e in errors), errors
+    assert all(np.all(h == 7.0) for h in hosts)
+
+
 def test_device_in_config_only_when_bound():
     assert "device" not in fastinit.normal(std=2.0).get_config()
     init = fastinit.normal(std=2.0, device="cpu")
@@ -88,14 +146,18 @@ def test_no_gpu_is_a_clear_error_and_import_needs_none():
         fastinit.seed(5)
         w = fastinit.normal(3)
         assert "numba.cuda" not in sys.modules, "a host fill loaded numba.cuda"
-        fastinit.seed(5)
-        try:
-            fastinit.normal(3, device="cuda")
-        except RuntimeError as e:
-            print(e)
-        else:
-            raise SystemExit("no error")
-        assert fastinit.normal(3).tobytes() == w.tobytes(), "the failed call advanced the global seed"
+        calls = [lambda: fastinit.normal(3, device="cuda"), lambda: fastinit.orthogonal(4, 4, device="cuda"),
+                 lambda: fastinit.delta_orthogonal(3, 4, 4, device="cuda"),
+                 lambda: fastinit.variance_scaling(3, 3, dtype="complex64", layout="jax", device="cuda")]
+        for call in calls:
+            fastinit.seed(5)
+            try:
+                call()
+            except RuntimeError as e:
+                print(e)
+            else:
+                raise SystemExit("no error")
+            assert fastinit.normal(3).tobytes() == w.tobytes(), "a failed call advanced the global seed"
     """)
     env = {"NUMBA_DISABLE_CUDA": "1", "PATH": "/usr/bin:/bin"}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

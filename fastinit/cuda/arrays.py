@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 from numba import cuda
-from numba.core import config
 from numba.cuda.cudadrv.devicearray import is_cuda_ndarray
 
-from .._device import Cuda
+from .._device import Cuda, interface
 
-SIMULATOR = bool(config.ENABLE_CUDASIM)  #: kernels run on Numba's CUDA simulator, in host memory
+#: kernels run on Numba's CUDA simulator, in host memory (numba.cuda is then the simulator's)
+SIMULATOR = is_cuda_ndarray.__module__.startswith("numba.cuda.simulator")
 
 
 def require(dev: Cuda) -> None:
@@ -40,13 +40,17 @@ def empty(shape: tuple, dtype: np.dtype):
 
 def adopt(out: Any):
     """``out`` as a numba device array on the same memory (no copy): numba and simulator arrays
-    as they are, anything else through its ``__cuda_array_interface__`` (synchronized with the
-    stream it names, as numba does)."""
+    as they are, anything else through its ``__cuda_array_interface__``, once the work already
+    queued on the GPU (by ``out``'s library, on any stream) has finished."""
     if is_cuda_ndarray(out):
         return out
-    cai = out.__cuda_array_interface__
+    cai = interface(out)
     if not SIMULATOR:
-        return cuda.from_cuda_array_interface(cai, owner=out, sync=True)
+        arr = cuda.from_cuda_array_interface(cai, owner=out, sync=True)
+        # the owner's pending work may be on a stream the interface does not name (torch's is
+        # version 2, without one): let all of it finish before the fill writes
+        cuda.synchronize()
+        return arr
     # the simulator's "device" memory is host memory: view it in place
     dtype, shape = np.dtype(cai["typestr"]), tuple(cai["shape"])
     size = int(np.prod(shape)) * dtype.itemsize
@@ -66,10 +70,10 @@ def flat(arr):
     return f
 
 
-def finish(out: Any) -> None:
-    """Wait for the fill when ``out`` belongs to another library (CuPy, torch), whose work may run
-    on other streams; numba's own arrays keep numba's stream order."""
-    if out is not None and not is_cuda_ndarray(out):
+def finish(out: Any, *, always: bool = False) -> None:
+    """Wait for the GPU's queued work when ``out`` belongs to another library (CuPy, torch), whose
+    work may run on other streams (or ``always``); numba's own arrays keep numba's stream order."""
+    if always or (out is not None and not is_cuda_ndarray(out)):
         cuda.synchronize()
 
 

@@ -145,3 +145,13 @@ def test_threads_at_once():
         got = dict(zip(names, pool.map(lambda n: _host(_call(n, device="cuda")), names)))
     for n in names:
         assert got[n].tobytes() == expected[n].tobytes(), n
+
+
+@pytest.mark.parametrize("shape", [(), (0, 5), (3, 0)])
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_zero_dim_and_empty(shape, dtype):
+    for f, kw in ((fastinit.normal, {}), (fastinit.uniform, {}), (fastinit.constant, dict(value=2.0))):
+        cpu = f(shape, dtype=dtype, seed=1, **kw)
+        gpu = f(shape, dtype=dtype, seed=1, device="cuda", **kw)
+        assert gpu.shape == cpu.shape and _host(gpu).tobytes() == cpu.tobytes()
+    assert _host(fastinit.normal(6, 4, rows=slice(3, 3), seed=1, device="cuda")).shape == (0, 4)
