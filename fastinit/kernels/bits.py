@@ -1,11 +1,23 @@
-"""Bit-exact scalar primitives the kernels build on: fused multiply-add, square root, float/int
-bit casts and conversions, float16 rounding, and 32-bit integer arithmetic.
+"""Bit-exact scalar primitives the kernels build on: fused multiply-add, square root, float
+multiply, add and subtract, float/int bit casts and conversions, float16 rounding, and 32-bit
+integer arithmetic.
 
 Each is one LLVM instruction (or a short exact sequence) with IEEE semantics, so a kernel that
-uses only these, integer arithmetic and correctly rounded +, -, *, / gives the same bits on
-every machine (and, later, on the GPU). ``fma`` is explicit because compilers may or may not
-contract ``a * b + c`` on their own; here the rounding is fixed by the source. ``sqrt`` is the
+uses only these, integer arithmetic and correctly rounded float64 ``/`` gives the same bits on
+every machine and on the GPU. ``fma`` is explicit because compilers may or may not contract
+``a * b + c`` on their own; here the rounding is fixed by the source. ``sqrt`` is the
 ``llvm.sqrt`` intrinsic (correctly rounded), never a libm call.
+
+``mul``, ``add`` and ``sub`` are the float ``*``, ``+``, ``-`` that no compiler may contract.
+On the CPU they are the plain ``fmul``/``fadd``/``fsub`` (Numba never contracts those: the
+code and its vectorization are what ``*``, ``+``, ``-`` give). numba-cuda compiles with NVVM's
+default ``-fma=1``, under which a plain float ``*`` and ``+`` become PTX ``mul.f32`` and
+``add.f32`` that NVVM and ptxas may fuse into one fma, rounding once instead of twice: the GPU
+would then differ from the CPU by an ulp, and an accept/reject test of the truncated normal
+could flip and shift the rest of a stream. On the CUDA target they are libdevice's
+``__nv_fmul_rn``/``__nv_fadd_rn``/``__nv_fsub_rn`` (``__nv_d*_rn`` for float64), PTX
+``mul.rn``/``add.rn``/``sub.rn``, which are never contracted. Every float ``*``, ``+``, ``-``
+of the math the GPU kernels share is written with them.
 
 The 32-bit integer operations exist because Numba widens uint32 operands to 64 bits; these keep
 them 32 bits wide, so that a loop of 32-bit words vectorizes 8 to a ymm register, at the width
@@ -44,6 +56,50 @@ def sqrt(typingctx, x):
         return builder.call(fn, args)
 
     return x(x), codegen
+
+
+def _on_cuda(builder):
+    """Whether ``builder`` emits code for the CUDA target: NVVM IR, whose modules carry an NVPTX
+    target triple (numba-cuda's codegen sets ``nvptx64-nvidia-cuda`` on every module it creates,
+    as NVVM requires; the CPU codegen sets the host's). The triple, rather than the target
+    context's class or name, is what says that libdevice is linked in to be called."""
+    return builder.module.triple.startswith("nvptx")
+
+
+def _libdevice(builder, name, args):
+    """A call of the libdevice function ``name`` on ``args`` (its result of their type)."""
+    fn = builder.module.globals.get(name)
+    if fn is None:
+        fnty = ir.FunctionType(args[0].type, [a.type for a in args])
+        fn = ir.Function(builder.module, fnty, name)
+    return builder.call(fn, args)
+
+
+def _rn_binop(method, nv, sign):
+    """A float32/float64 binary op: the LLVM instruction ``method`` on the CPU, libdevice's
+    ``__nv_f{nv}_rn`` (float32) or ``__nv_d{nv}_rn`` (float64) on the CUDA target."""
+    def op(typingctx, a, b):
+        if not (a in (types.float32, types.float64) and a == b):
+            return None
+
+        def codegen(context, builder, signature, args):
+            if _on_cuda(builder):
+                prefix = "f" if signature.args[0] == types.float32 else "d"
+                return _libdevice(builder, f"__nv_{prefix}{nv}_rn", args)
+            return getattr(builder, method)(*args)
+
+        return a(a, b), codegen
+
+    op.__doc__ = (f"``a {sign} b`` (both float32 or both float64), correctly rounded and never "
+                  f"contracted into an fma: ``{method}`` on the CPU, ``__nv_f{nv}_rn`` / "
+                  f"``__nv_d{nv}_rn`` on the GPU (module docstring).")
+    return intrinsic(op)
+
+
+# the only float *, +, - of the math the GPU kernels share
+mul = _rn_binop("fmul", "mul", "*")
+add = _rn_binop("fadd", "add", "+")
+sub = _rn_binop("fsub", "sub", "-")
 
 
 def _bitcast(src, dst, dst_llvm):
@@ -207,4 +263,4 @@ def u53_to_f64(k):
     vector int64 to float64 conversion): (2**84 + hi * 2**32) - (2**84 + 2**52) + (2**52 + lo)."""
     hi = u64_as_f64((k >> np.uint64(32)) | _2P84)
     lo = u64_as_f64((k & np.uint64(0xFFFFFFFF)) | _2P52)
-    return (hi - _2P84_52) + lo
+    return add(sub(hi, _2P84_52), lo)

@@ -2,6 +2,8 @@
 everywhere: only integer bit operations, correctly rounded arithmetic and explicit fma.
 
 libm calls neither vectorize under Numba nor agree bit for bit across platforms; these do both.
+Every float multiply, add and subtract is ``bits.mul``/``add``/``sub`` (as the GPU kernels share
+these functions: there, a plain ``*`` and ``+`` may be contracted into an fma).
 Coefficients are Cephes' (S. L. Moshier) for logf, sinf, cosf, sin and cos; the float64 log is
 the atanh series. The longer polynomials are evaluated by Estrin's scheme (shorter dependency
 chains, which is what limits these kernels), in exactly the order of operations in the code.
@@ -15,8 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
-from .bits import (add32, and32, f32_as_u32, f64_as_u64, fma, i31_to_f32, i31_to_f64, or32,
-                   shl32, shr32, sub32, u32_as_f32, u64_as_f64, xor32)
+from .bits import (add, add32, and32, f32_as_u32, f64_as_u64, fma, i31_to_f32, i31_to_f64, mul,
+                   or32, shl32, shr32, sub, sub32, u32_as_f32, u64_as_f64, xor32)
 
 _f = np.float32
 _u = np.uint32
@@ -41,22 +43,22 @@ def log32(x):
     - f**2/2 + f**3 P(f); P (degree 8) is evaluated by Estrin's scheme, which rounds differently
     from Horner's but shortens the dependency chain."""
     b = f32_as_u32(x)
-    e = i31_to_f32(shr32(b, _23)) - _f(126)
+    e = sub(i31_to_f32(shr32(b, _23)), _f(126))
     m = u32_as_f32(or32(and32(b, _MANT), _HALF_EXP))  # in [0.5, 1)
     small = m < _SQRTHF
-    e = e - _f(1) if small else e
-    m = (m + m - _f(1)) if small else (m - _f(1))
-    z = m * m
-    z2 = z * z
+    e = sub(e, _f(1)) if small else e
+    m = sub(add(m, m), _f(1)) if small else sub(m, _f(1))
+    z = mul(m, m)
+    z2 = mul(z, z)
     p01 = fma(_LF[0], m, _LF[1])
     p23 = fma(_LF[2], m, _LF[3])
     p45 = fma(_LF[4], m, _LF[5])
     p67 = fma(_LF[6], m, _LF[7])
     p = fma(fma(fma(p01, z, p23), z2, fma(p45, z, p67)), m, _LF[8])
-    y = p * m * z
+    y = mul(mul(p, m), z)
     y = fma(e, _LN2_LO_F, y)
     y = fma(_f(-0.5), z, y)
-    return fma(e, _LN2_HI_F, m + y)
+    return fma(e, _LN2_HI_F, add(m, y))
 
 
 _SF = tuple(_f(c) for c in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
@@ -80,9 +82,9 @@ def sincos_turn32(k):
     odd = sub32(_ZERO, and32(o, _ONE))  # all ones in odd octants: run backwards from next axis
     r = xor32(and32(k, _R21), and32(odd, _R21))
     t = fma(i31_to_f32(r), _T32, _T32H)  # = (r + 1/2) * pi/4 / 2**21, one rounding
-    z = t * t
-    s = fma(fma(fma(_SF[0], z, _SF[1]), z, _SF[2]) * z, t, t)
-    c = fma(z * z, fma(fma(_CF[0], z, _CF[1]), z, _CF[2]), fma(_f(-0.5), z, _f(1)))
+    z = mul(t, t)
+    s = fma(mul(fma(fma(_SF[0], z, _SF[1]), z, _SF[2]), z), t, t)
+    c = fma(mul(z, z), fma(fma(_CF[0], z, _CF[1]), z, _CF[2]), fma(_f(-0.5), z, _f(1)))
     swap = and32(xor32(o, shr32(o, _ONE)), _ONE) != _ZERO  # octants 1, 2, 5, 6
     c2 = s if swap else c
     s2 = c if swap else s
@@ -102,23 +104,23 @@ _SQRTH = 0.70710678118654752440
 def log64(x):
     """Natural log of a positive normal float64, within 2 ulp."""
     b = f64_as_u64(x)
-    e = i31_to_f64(np.uint32(b >> _U(52))) - 1022.0
+    e = sub(i31_to_f64(np.uint32(b >> _U(52))), 1022.0)
     m = u64_as_f64((b & _U(0x000FFFFFFFFFFFFF)) | _U(0x3FE0000000000000))  # in [0.5, 1)
     small = m < _SQRTH
-    e = e - 1.0 if small else e
-    f = (m + m - 1.0) if small else (m - 1.0)
-    s = f / (2.0 + f)
-    w = s * s
-    w2 = w * w
-    w4 = w2 * w2
+    e = sub(e, 1.0) if small else e
+    f = sub(add(m, m), 1.0) if small else sub(m, 1.0)
+    s = f / add(2.0, f)  # float64 division: correctly rounded on the GPU too (div.rn.f64)
+    w = mul(s, s)
+    w2 = mul(w, w)
+    w4 = mul(w2, w2)
     q01 = fma(_A[1], w, _A[0])
     q23 = fma(_A[3], w, _A[2])
     q45 = fma(_A[5], w, _A[4])
     q67 = fma(_A[7], w, _A[6])
     q89 = fma(_A[9], w, _A[8])
     r07 = fma(fma(q67, w2, q45), w4, fma(q23, w2, q01))
-    p = fma(q89 * w4, w4, r07) * w  # sum of A[k-1] w**k, k = 1..10
-    s2 = s + s
+    p = mul(fma(mul(q89, w4), w4, r07), w)  # sum of A[k-1] w**k, k = 1..10
+    s2 = add(s, s)
     return fma(e, 0.693359375, fma(e, -2.121944400546905827679e-4, fma(s2, p, s2)))
 
 
@@ -137,12 +139,12 @@ def sincos_turn64(k):
     o = k >> _U(50)
     odd = _U(0) - (o & _U(1))
     r = (k & _U(0x3FFFFFFFFFFFF)) ^ (odd & _U(0x3FFFFFFFFFFFF))
-    t = fma(u64_as_f64(r | _TWO52) - 4503599627370496.0, _T64, _T64H)  # (r + 1/2) * pi/4 / 2**50
-    z = t * t
+    t = fma(sub(u64_as_f64(r | _TWO52), 4503599627370496.0), _T64, _T64H)  # (r + 1/2) * pi/4 / 2**50
+    z = mul(t, t)
     ps = fma(fma(fma(fma(fma(_SD[0], z, _SD[1]), z, _SD[2]), z, _SD[3]), z, _SD[4]), z, _SD[5])
     pc = fma(fma(fma(fma(fma(_CD[0], z, _CD[1]), z, _CD[2]), z, _CD[3]), z, _CD[4]), z, _CD[5])
-    s = fma(ps * z, t, t)
-    c = fma(z * z, pc, fma(-0.5, z, 1.0))
+    s = fma(mul(ps, z), t, t)
+    c = fma(mul(z, z), pc, fma(-0.5, z, 1.0))
     swap = ((o ^ (o >> _U(1))) & _U(1)) != _U(0)
     c2 = s if swap else c
     s2 = c if swap else s

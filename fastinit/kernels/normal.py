@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, sqrt, u64_as_f64
+from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
@@ -39,31 +39,31 @@ _1M53 = 1.0 - 2.0**-53
 @njit(error_model="numpy", forceinline=True)
 def radius_u32(hi, lo):
     """u = (2 (x >> 24) + 1)/2**41 rounded to float32, from x's words; at most 1 - 2**-24."""
-    top = i31_to_f32(shr32(hi, _u8)) * _2M24  # bits 40-63: exact
+    top = mul(i31_to_f32(shr32(hi, _u8)), _2M24)  # bits 40-63: exact
     rest = i31_to_f32(or32(shl32(and32(hi, _uFF), _u8), shr32(lo, _u24)))  # bits 24-39
-    return min(fma(rest + _f(0.5), _2M40, top), _UMAX)
+    return min(fma(add(rest, _f(0.5)), _2M40, top), _UMAX)
 
 
 @njit(error_model="numpy", forceinline=True)
 def normal_pair32(hi, lo):
     """Standard normal pair (float32) from the two 32-bit words of one stream output."""
-    r = sqrt(_f(-2.0) * log32(radius_u32(hi, lo)))
+    r = sqrt(mul(_f(-2.0), log32(radius_u32(hi, lo))))
     c, s = sincos_turn32(lo)
-    return r * c, r * s
+    return mul(r, c), mul(r, s)
 
 
 @njit(error_model="numpy", forceinline=True)
 def uniform_open64(x):
     """(2 (x >> 12) + 1)/2**53, exactly: a float64 in (0, 1)."""
-    return u64_as_f64((x >> _U(12)) | _ONE_BITS) - _1M53  # (1 + k/2**52) - (1 - 2**-53)
+    return sub(u64_as_f64((x >> _U(12)) | _ONE_BITS), _1M53)  # (1 + k/2**52) - (1 - 2**-53)
 
 
 @njit(error_model="numpy", forceinline=True)
 def normal_pair64(x, y):
     """Standard normal pair (float64) from two stream outputs."""
-    r = sqrt(-2.0 * log64(uniform_open64(x)))
+    r = sqrt(mul(-2.0, log64(uniform_open64(x))))
     c, s = sincos_turn64(y >> _U(11))
-    return r * c, r * s
+    return mul(r, c), mul(r, s)
 
 
 @njit(error_model="numpy", forceinline=True)

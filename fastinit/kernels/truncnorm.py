@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import and32, fma, i31_to_f32, or32, shl32, shr32, to_u32, u53_to_f64
+from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
@@ -57,11 +57,13 @@ _M24 = _u(0xFFFFFF)
 @njit(error_model="numpy", forceinline=True)
 def w_u32(k):
     """(2k + 1)/2**25 for a 24-bit k: a float32 in (0, 1), exactly."""
-    return i31_to_f32(or32(shl32(k, _u1), _u1)) * _2M25
+    return mul(i31_to_f32(or32(shl32(k, _u1), _u1)), _2M25)
 
 
 # --- one proposal's candidates from their stream outputs: shared by the CPU loops below and the
-# GPU kernel (fastinit.cuda); each returns the value(s) and whether each is kept -------------------
+# GPU kernel (fastinit.cuda); each returns the value(s) and whether each is kept. Their float
+# arithmetic is fma and bits.mul/add/sub only: on the GPU, a plain (v - mean) * istd contracted
+# into m - z would round once less, could flip the test and shift the rest of the stream ---------
 
 @njit(error_model="numpy", forceinline=True)
 def normal_cands32(xh, xl, mean, std, vlo, vhi):
@@ -76,8 +78,8 @@ def normal_cands32(xh, xl, mean, std, vlo, vhi):
 def uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi):
     """One UNIFORM candidate from one output's words."""
     v = fma(i31_to_f32(shr32(xh, _u8)), wsc, lo)
-    z = (v - mean) * istd
-    k = log32(w_u32(shr32(xl, _u8))) <= _f(0.5) * ((m - z) * (m + z))
+    z = mul(sub(v, mean), istd)
+    k = log32(w_u32(shr32(xl, _u8))) <= mul(_f(0.5), mul(sub(m, z), add(m, z)))
     return v, to_u32(k & (v >= vlo) & (v <= vhi))
 
 
@@ -85,8 +87,8 @@ def uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi):
 def exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi):
     """One EXPONENTIAL candidate from one output's words."""
     z = fma(-log32(radius_u32(xh, xl)), ilam, a)
-    d = z - lam
-    k = (z <= b) & (_f(-2.0) * log32(w_u32(and32(xl, _M24))) >= d * d)
+    d = sub(z, lam)
+    k = (z <= b) & (mul(_f(-2.0), log32(w_u32(and32(xl, _M24)))) >= mul(d, d))
     v = fma(std, z, mean)
     return v, to_u32(k & (v >= vlo) & (v <= vhi))
 
@@ -104,8 +106,8 @@ def normal_cands64(x, y, mean, std, vmin, vmax):
 def uniform_cand64(x, y, mean, istd, lo, m, wsc, vmin, vmax):
     """One UNIFORM candidate from two outputs."""
     v = fma(u53_to_f64(x >> _U(11)), wsc, lo)
-    z = (v - mean) * istd
-    k = log64(uniform_open64(y)) <= 0.5 * ((m - z) * (m + z))
+    z = mul(sub(v, mean), istd)
+    k = log64(uniform_open64(y)) <= mul(0.5, mul(sub(m, z), add(m, z)))
     return v, to_u32(k & (v >= vmin) & (v <= vmax))
 
 
@@ -113,8 +115,8 @@ def uniform_cand64(x, y, mean, istd, lo, m, wsc, vmin, vmax):
 def exponential_cand64(x, y, mean, std, a, b, lam, ilam, vmin, vmax):
     """One EXPONENTIAL candidate from two outputs."""
     z = fma(-log64(uniform_open64(x)), ilam, a)
-    d = z - lam
-    k = (z <= b) & (-2.0 * log64(uniform_open64(y)) >= d * d)
+    d = sub(z, lam)
+    k = (z <= b) & (mul(-2.0, log64(uniform_open64(y))) >= mul(d, d))
     v = fma(std, z, mean)
     return v, to_u32(k & (v >= vmin) & (v <= vmax))
 

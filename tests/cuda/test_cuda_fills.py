@@ -4,9 +4,10 @@ Each case runs the CPU kernel and its GPU twin with the same parameters on the s
 elements [start, start + n) of the tensor, at block edges and across them. In the simulator the
 shared per-value functions run on the CPU, so these tests prove the GPU kernels' stream layout
 (which thread makes which element, in which order); bitwise equality there is exact for every
-kernel. On a device, uniform and constant stay bitwise (their values are one fma and a clamp);
-normal may differ by an ulp where ptxas contracts a multiply and an add of the polynomial log
-or sincos into an fma (numba-cuda compiles with NVVM's default -fma=1)."""
+kernel. On a device they are bitwise too: the shared math's float operations are fma and
+``bits.mul``/``add``/``sub``, which NVVM and ptxas cannot contract (numba-cuda compiles with
+NVVM's default -fma=1, under which a plain ``*`` and ``+`` may become one fma); ``test_ptx``
+checks the kernels' PTX for that."""
 import numpy as np
 import pytest
 from numba import cuda
