@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import overload
 
-from .bits import f32_to_u31, fma, sqrt
+from .bits import add, f32_to_u31, fma, mul, sqrt
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 
 DISK = 0
@@ -35,12 +35,12 @@ def _radius(u1, kind, c):
     if u1.bitwidth == 32:
         def impl(u1, kind, c):
             if kind == DISK:
-                return sqrt(u1 + u1)
+                return sqrt(add(u1, u1))
             return sqrt(max(-log32(fma(-_f(c), u1, _f(1))), _f(0)))
     else:
         def impl(u1, kind, c):
             if kind == DISK:
-                return sqrt(u1 + u1)
+                return sqrt(add(u1, u1))
             return sqrt(max(-log64(fma(-c, u1, 1.0)), 0.0))
     return impl
 
@@ -53,10 +53,10 @@ def turn(u2):
 def _turn(u2):
     if u2.bitwidth == 32:
         def impl(u2):
-            return sincos_turn32(f32_to_u31(u2 * _2P24))
+            return sincos_turn32(f32_to_u31(mul(u2, _2P24)))
     else:
         def impl(u2):
-            return sincos_turn64(np.uint64(u2 * _2P53))
+            return sincos_turn64(np.uint64(mul(u2, _2P53)))
     return impl
 
 
@@ -64,9 +64,9 @@ def _turn(u2):
 def polar_value(u1, u2, kind, c, s):
     """One element's (re, im) from its uniform pair: the per-element math of ``polar_``, shared
     with the GPU kernel (``fastinit.cuda.polar``)."""
-    r = s * radius(u1, kind, c)
+    r = mul(s, radius(u1, kind, c))
     co, si = turn(u2)
-    return r * co, r * si
+    return mul(r, co), mul(r, si)
 
 
 _CHUNK = 1024  # elements per task
@@ -85,17 +85,17 @@ def polar_(x, kind, c, scale):
         r = np.empty(_CHUNK, x.dtype)
         if kind == DISK:
             for j in range(m):
-                r[j] = s * radius(x[2 * (a + j)], DISK, c)
+                r[j] = mul(s, radius(x[2 * (a + j)], DISK, c))
         else:
             for j in range(m):
-                r[j] = s * radius(x[2 * (a + j)], TRUNCATED, c)
+                r[j] = mul(s, radius(x[2 * (a + j)], TRUNCATED, c))
         u = np.empty(_CHUNK, x.dtype)
         for j in range(m):
             u[j] = x[2 * (a + j) + 1]
         for j in range(m):
             co, si = turn(u[j])
-            u[j] = r[j] * si
-            r[j] = r[j] * co
+            u[j] = mul(r[j], si)
+            r[j] = mul(r[j], co)
         for j in range(m):
             x[2 * (a + j)] = r[j]
             x[2 * (a + j) + 1] = u[j]

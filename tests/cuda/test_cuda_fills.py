@@ -17,7 +17,6 @@ from fastinit.kernels.normal import fill_normal
 from fastinit.kernels.rng import BLOCK, LANES
 from fastinit.kernels.uniform import fill_uniform
 
-SIMULATOR = cuda.simulator_enabled if hasattr(cuda, "simulator_enabled") else True
 RANGES = [(0, 300), (BLOCK - 150, 300), (3 * BLOCK + 5, 61), (2 * BLOCK, 16)]
 DTYPES = ["float16", "float32", "float64", "complex64", "complex128"]
 

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from numba import cuda, types
 
-SIMULATOR = bool(numba.config.ENABLE_CUDASIM)  # NUMBA_ENABLE_CUDASIM=1
+from fastinit.cuda.arrays import SIMULATOR
+
 PLAIN = re.compile(r"\b(mul|add|sub)\.f(32|64)\b")  # no rounding mode: contractible
 FMA = re.compile(r"\bfma\.rn\.f(32|64)\b")
 OUTS = ["float32", "float64", "uint16"]  # flat outputs; uint16: float16 bits
@@ -52,11 +53,12 @@ class _Capture:
 
 def _launches(monkeypatch, fill, out):
     """(kernel, signature) of each kernel launch that ``fill`` makes for the flat ``out``."""
-    from fastinit.cuda import constant, launch, normal, sparse, truncnorm, uniform
+    from fastinit.cuda import constant, launch, normal, polar, sparse, truncnorm, uniform
     caps = []
     with monkeypatch.context() as m:
         for mod, name in [(uniform, "uniform"), (normal, "normal"), (truncnorm, "truncnorm"),
-                          (sparse, "sparse_mask"), (constant, "constant")]:
+                          (sparse, "sparse_mask"), (constant, "constant"), (constant, "scatter"),
+                          (polar, "polar")]:
             cap = _Capture(getattr(mod, name))
             m.setattr(mod, name, cap)
             caps.append(cap)
@@ -69,6 +71,11 @@ def _launches(monkeypatch, fill, out):
             launch.fill_truncnorm(out, 1, 0, 0, p, -2.0, 2.0)
         elif fill == "sparse":  # 100 x 3: h, dl = sparse_domain(100)
             launch.fill_sparse(out, 1, 0, 100, out.size // 100, 10, 1.0, 3, 13)
+        elif fill == "polar":  # 1: TRUNCATED (log and sincos)
+            launch.polar_(out, 1, 0.98, 0.5)
+        elif fill == "scatter":  # its index and values arrays as they are (no GPU to copy them to)
+            m.setattr(launch.cuda, "to_device", lambda a: a)
+            launch.scatter(out, np.arange(3), np.ones(3, out.dtype))
         else:
             launch.fill_constant(out, out.dtype.type(1))
     return [(cap.kernel, sig) for cap in caps for sig in dict.fromkeys(cap.sigs)]
@@ -105,8 +112,9 @@ def _ptx(kernel, sig, cc, monkeypatch, fma=True):
     return ptx
 
 
-@pytest.mark.parametrize("out", OUTS)
-@pytest.mark.parametrize("fill", ["uniform", "normal", "truncnorm", "sparse", "constant"])
+@pytest.mark.parametrize("fill, out", [(f, o) for f in ("uniform", "normal", "truncnorm", "sparse",
+                                                        "constant", "scatter", "polar")
+                                       for o in OUTS if not (f == "polar" and o == "uint16")])
 def test_no_contractible_float_ops(fill, out, cc, monkeypatch):
     launches = _launches(monkeypatch, fill, np.zeros(300, out))
     assert launches
