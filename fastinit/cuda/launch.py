@@ -14,7 +14,7 @@ from . import truncnorm as _truncnorm
 from . import uniform as _uniform
 
 THREADS_PER_BLOCK = 128  #: threads per CUDA block (8 fastinit blocks of 16 streams)
-CONSTANT_GRID = 1024  #: the most CUDA blocks of a grid-stride loop (constant fill, sparse mask)
+CONSTANT_GRID = 1024  #: the most CUDA blocks of a grid-stride loop (constant, scatter, polar)
 
 _f = np.float32
 
@@ -74,17 +74,18 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
 
 
 def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
-    """``fastinit.kernels.sparse.fill_sparse`` on the GPU: the normal fill, then the mask (a
-    second pass: NVVM rejects the fused float16 kernel, "unsupported operation"); the mask key is
-    the CPU kernel's, ``mix64(seed ^ SPARSE_TAG)``."""
+    """``fastinit.kernels.sparse.fill_sparse`` on the GPU, in one pass: the normal values (mean
+    0) masked before they are stored; the mask key is the CPU kernel's,
+    ``mix64(seed ^ SPARSE_TAG)``."""
     if out.size == 0:
         return
-    fill_normal(out, seed, start, np.zeros(2), std)
+    b0, blocks = _grid(start, out.size)
+    t = np.float64 if out.dtype == np.float64 else _f
     skey = int(mix64(np.uint64(seed) ^ np.uint64(SPARSE_TAG)))
     u = np.uint32
-    _sparse.sparse_mask[_stride_grid(out.size), THREADS_PER_BLOCK](
-        out, np.int64(start), u(rows), np.int64(cols), u(nz), u(h), u(dl), u(skey & 0xFFFFFFFF),
-        u(skey >> 32), u(1 if std > 0 else 0))
+    _sparse.sparse[blocks, THREADS_PER_BLOCK](
+        out, np.uint64(seed), np.int64(start), np.int64(b0), t(0), t(std), u(rows), np.int64(cols),
+        u(nz), u(h), u(dl), u(skey & 0xFFFFFFFF), u(skey >> 32), u(1 if std > 0 else 0))
 
 
 def fill_constant(out, value, odd=None) -> None:

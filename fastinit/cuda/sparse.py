@@ -1,19 +1,35 @@
-"""GPU sparse mask, the twin of ``fastinit.kernels.sparse``'s: after the normal fill, each
-element is kept or zeroed by the shared per-element ``sparse_value`` (the same keyed bijection
-or row-key ranking, so the same zeros)."""
+"""GPU sparse fill, the twin of ``fastinit.kernels.sparse``: the normal kernel's streams and values
+(``streams.normal_chunk``, mean 0), each element kept or zeroed by the shared per-element
+``sparse_value`` (the same keyed bijection or row-key ranking, so the same zeros) before it is
+stored: one pass over the output."""
 import numpy as np
 from numba import cuda
 
+from ..kernels.rng import BLOCK, LANES, PAIRS
 from ..kernels.sparse import sparse_value
+from .streams import CHUNK, normal_chunk, seed_stream
 
 _u = np.uint32
 
 
 @cuda.jit
-def sparse_mask(out, start, rows, cols, nz, h, dl, k0, k1, nudge):
-    """Grid-stride loop over the flat ``out``, elements [start, start + out.size) of the
-    (rows, cols) tensor."""
-    first, stride = cuda.grid(1), cuda.gridsize(1)
-    for i in range(first, out.size, stride):
-        g = start + i
-        out[i] = sparse_value(out[i], _u(g // cols), _u(g % cols), rows, nz, h, dl, k0, k1, nudge)
+def sparse(out, seed, start, b0, mean, std, rows, cols, nz, h, dl, k0, k1, nudge):
+    """One thread per stream, as ``normal.normal``; element g = start + i of the (rows, cols)
+    tensor is row g // cols, column g % cols (uint32 mask parameters, as the CPU kernel's)."""
+    t = cuda.grid(1)
+    b = b0 + t // LANES
+    lane = t % LANES
+    if b * BLOCK >= start + out.size:
+        return
+    st = cuda.local.array(2, "uint64")
+    vals = cuda.local.array(CHUNK, out.dtype)
+    seed_stream(seed, b, lane, st)
+    base = b * BLOCK + lane - start
+    for c in range(2 * PAIRS // CHUNK):
+        normal_chunk(st, vals, mean, std)
+        for j in range(CHUNK):
+            i = base + (c * CHUNK + j) * LANES
+            if 0 <= i < out.size:
+                g = start + i
+                out[i] = sparse_value(vals[j], _u(g // cols), _u(g % cols), rows, nz, h, dl, k0, k1,
+                                      nudge)

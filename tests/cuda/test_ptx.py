@@ -57,7 +57,7 @@ def _launches(monkeypatch, fill, out):
     caps = []
     with monkeypatch.context() as m:
         for mod, name in [(uniform, "uniform"), (normal, "normal"), (truncnorm, "truncnorm"),
-                          (sparse, "sparse_mask"), (constant, "constant"), (constant, "scatter"),
+                          (sparse, "sparse"), (constant, "constant"), (constant, "scatter"),
                           (polar, "polar")]:
             cap = _Capture(getattr(mod, name))
             m.setattr(mod, name, cap)
