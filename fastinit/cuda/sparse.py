@@ -8,6 +8,7 @@ from numba import cuda
 from ..kernels.rng import BLOCK, LANES, PAIRS
 from ..kernels.sparse import sparse_value
 from .streams import CHUNK, normal_chunk, seed_stream
+from .thread import thread_stream
 
 _u = np.uint32
 
@@ -16,15 +17,12 @@ _u = np.uint32
 def sparse(out, seed, start, b0, mean, std, rows, cols, nz, h, dl, k0, k1, nudge):
     """One thread per stream, as ``normal.normal``; element g = start + i of the (rows, cols)
     tensor is row g // cols, column g % cols (uint32 mask parameters, as the CPU kernel's)."""
-    t = cuda.grid(1)
-    b = b0 + t // LANES
-    lane = t % LANES
+    b, lane, base = thread_stream(b0, start)
     if b * BLOCK >= start + out.size:
         return
     st = cuda.local.array(2, "uint64")
     vals = cuda.local.array(CHUNK, out.dtype)
     seed_stream(seed, b, lane, st)
-    base = b * BLOCK + lane - start
     for c in range(2 * PAIRS // CHUNK):
         normal_chunk(st, vals, mean, std)
         for j in range(CHUNK):

@@ -6,22 +6,20 @@ from numba import cuda
 from ..kernels.rng import BLOCK, LANES
 from ..kernels.truncnorm import POSITIONS
 from .streams import CHUNK, seed_stream, truncnorm_chunk
+from .thread import thread_stream
 
 
 @cuda.jit
 def truncnorm(out, seed, start, b0, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
     """One thread per stream, as ``uniform.uniform``; the parameters are those of the CPU
     kernel's proposals, rounded to the value precision."""
-    t = cuda.grid(1)
-    blk = b0 + t // LANES
-    lane = t % LANES
+    blk, lane, base = thread_stream(b0, start)
     if blk * BLOCK >= start + out.size:
         return
     st = cuda.local.array(2, "uint64")
     vals = cuda.local.array(CHUNK, out.dtype)
     oks = cuda.local.array(CHUNK, "uint8")
     seed_stream(seed, blk, lane, st)
-    base = blk * BLOCK + lane - start
     pos = 0
     while pos < POSITIONS:
         truncnorm_chunk(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi)
