@@ -155,16 +155,12 @@ class _Target:
     def _flat(self):
         """(the output's flat real view, elements per tensor element): complex as (re, im)
         pairs, float16 as its uint16 bits."""
-        arr = self.array()
-        if self.device is not None:
-            flat = self.gpu.arrays.flat(arr)
-        else:
-            flat = arr.reshape(-1)
-            if flat.dtype.kind == "c":
-                flat = flat.view(flat.real.dtype)
-            elif flat.dtype == np.float16:
-                flat = flat.view(np.uint16)
-        return flat, (2 if self.dtype.kind == "c" else 1)
+        f = self.array().reshape(self.array().size)  # numpy or numba device array alike
+        if f.dtype.kind == "c":
+            f = f.view(np.finfo(f.dtype).dtype)
+        elif f.dtype == np.float16:
+            f = f.view(np.uint16)
+        return f, (2 if self.dtype.kind == "c" else 1)
 
     def run(self, kernel, *params) -> None:
         """``kernel(flat, *params)`` on the output's flat view, or its GPU twin of the same name."""
@@ -204,7 +200,8 @@ class _Target:
                 arr.reshape(-1)[1::2] = odd
         else:
             v = np.array(value, self.dtype)
-            parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, v if odd is None else np.array(odd, self.dtype))
+            w = v if odd is None else np.array(odd, self.dtype)
+            parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
             if self.dtype == np.float16:
                 parts = tuple(p.view(np.uint16) for p in parts)
             flat, _ = self._flat()

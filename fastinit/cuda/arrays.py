@@ -1,6 +1,6 @@
 """GPU arrays for the public API: allocation, adopting an ``out`` through its
-``__cuda_array_interface__``, the flat view the kernels fill, host copies, and the check that a
-GPU is there at all. The checks of ``out`` itself (shape, dtype, contiguity, read-only) are made
+``__cuda_array_interface__``, host copies, synchronization, and the check that a GPU is there at
+all. The checks of ``out`` itself (shape, dtype, contiguity, read-only) are made
 before this module is reached, in ``fastinit._device``."""
 from __future__ import annotations
 
@@ -58,16 +58,6 @@ def adopt(out: Any):
     host = np.frombuffer(buf, dtype).reshape(shape)
     from numba.cuda.cudadrv.devicearray import FakeCUDAArray  # the simulator's device array
     return FakeCUDAArray(host)
-
-
-def flat(arr):
-    """The flat view the kernels fill: complex as interleaved reals, float16 as its uint16 bits."""
-    f = arr.reshape(arr.size)
-    if f.dtype.kind == "c":
-        return f.view(np.finfo(f.dtype).dtype)
-    if f.dtype == np.float16:
-        return f.view(np.uint16)
-    return f
 
 
 def finish(out: Any, *, always: bool = False) -> None:
