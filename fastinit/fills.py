@@ -155,7 +155,8 @@ class _Target:
     def _flat(self):
         """(the output's flat real view, elements per tensor element): complex as (re, im)
         pairs, float16 as its uint16 bits."""
-        f = self.array().reshape(self.array().size)  # numpy or numba device array alike
+        arr = self.array()
+        f = arr.reshape(arr.size)  # numpy or numba device array alike
         if f.dtype.kind == "c":
             f = f.view(np.finfo(f.dtype).dtype)
         elif f.dtype == np.float16:

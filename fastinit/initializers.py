@@ -593,7 +593,8 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
                      gain: float, work_dt: np.dtype) -> Array:
     """:func:`orthogonal` on the GPU: the same Gaussian matrix (our GPU normal fill), then
     cuSOLVER's QR through CuPy, with the host path's sign correction and layout."""
-    g = fills.normal(moved, dtype=work_dt, seed=seed, device=t.device)
+    whole = t.shape == moved and work_dt == t.dtype  # the Gaussian matrix can be made in the output
+    g = fills.normal(moved, dtype=work_dt, seed=seed, device=t.device, out=t.array() if whole else None)
     with t.gpu.arrays.context(t.device):
         t.gpu.arrays.finish(g, always=True)  # numba's stream -> CuPy's, which may be another
         a = cp.asarray(g).reshape(m, n)
