@@ -64,11 +64,13 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
     mean, std, za, zb, lam, lo, width, m = (float(v) for v in p)
     istd = 1.0 / std
     ilam = 1.0 / lam if lam else 0.0
+    fb = min(max(mean, float(vmin)), float(vmax))  # the CPU kernel's fallback_value
     if out.dtype == np.float64:
-        params = (mean, std, istd, za, zb, lam, ilam, lo, m, width * 2.0**-53, float(vmin), float(vmax))
+        params = (mean, std, istd, za, zb, lam, ilam, lo, m, width * 2.0**-53, float(vmin), float(vmax), fb)
     else:
+        fb = _f(fb).astype(np.float16).view(np.uint16) if out.dtype == np.uint16 else _f(fb)
         params = tuple(_f(v) for v in (mean, std, istd, za, zb, lam, ilam, lo, m)) + (
-            _f(width) * _f(2.0**-24), _f(vmin), _f(vmax))
+            _f(width) * _f(2.0**-24), _f(vmin), _f(vmax), fb)
     _truncnorm.truncnorm[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start),
                                                     np.int64(b0), np.int64(kind), *params)
 

@@ -4,15 +4,16 @@ functions), its accepted ones filling its positions in order, the rest dropped."
 from numba import cuda
 
 from ..kernels.rng import BLOCK, LANES
-from ..kernels.truncnorm import POSITIONS
+from ..kernels.truncnorm import MAX_CANDIDATES, POSITIONS
 from .streams import CHUNK, seed_stream, truncnorm_chunk
 from .thread import thread_stream
 
 
 @cuda.jit
-def truncnorm(out, seed, start, b0, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi):
+def truncnorm(out, seed, start, b0, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi, fb):
     """One thread per stream, as ``uniform.uniform``; the parameters are those of the CPU
-    kernel's proposals, rounded to the value precision."""
+    kernel's proposals, rounded to the value precision, and ``fb`` the CPU kernel's fallback
+    value in ``out``'s format (float16: its bits), taken past ``MAX_CANDIDATES`` candidates."""
     blk, lane, base = thread_stream(b0, start)
     if blk * BLOCK >= start + out.size:
         return
@@ -21,11 +22,14 @@ def truncnorm(out, seed, start, b0, kind, mean, std, istd, za, zb, lam, ilam, lo
     oks = cuda.local.array(CHUNK, "uint8")
     seed_stream(seed, blk, lane, st)
     pos = 0
+    seen = 0
     while pos < POSITIONS:
         truncnorm_chunk(st, vals, oks, kind, mean, std, istd, za, zb, lam, ilam, lo, m, wsc, vlo, vhi)
         for j in range(CHUNK):
-            if oks[j] and pos < POSITIONS:
+            late = seen + j >= MAX_CANDIDATES
+            if (oks[j] or late) and pos < POSITIONS:
                 i = base + pos * LANES
                 if 0 <= i < out.size:
-                    out[i] = vals[j]
+                    out[i] = fb if late else vals[j]
                 pos += 1
+        seen += CHUNK

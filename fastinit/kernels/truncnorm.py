@@ -43,6 +43,13 @@ from .rng import (BLOCK, LANES, PAIRS, halves, join_lanes, seed_lanes, split_lan
 
 NORMAL, UNIFORM, EXPONENTIAL = 0, 1, 2
 POSITIONS = 2 * PAIRS  # values each lane writes per block
+#: Candidates a lane may make for one block before the rest of its positions take the fallback
+#: value (the support's value nearest the mean): the bound that makes every fill end, whatever
+#: its parameters. ``fastinit.truncated_normal`` only runs the sampler where at least 1 candidate
+#: in 2,000 is accepted, so that a lane needs about 512,000 candidates at worst and 2**23 is
+#: never reached (a lane would have to see fewer than 256 acceptances where about 4,000 are
+#: expected); a fill that reaches it anyway takes about a second per block instead of hanging.
+MAX_CANDIDATES = 1 << 23
 
 _U = np.uint64
 _u = np.uint32
@@ -268,20 +275,43 @@ _exponential = _by_width(_exponential32, _exponential64)
 
 
 @njit(inline="always")
-def compact(dst, off, cand, ok, count):
+def compact(dst, off, cand, ok, count, first, fallback):
     """Write each lane's accepted candidates to its next free positions in the block held at
     dst[off:]; returns the fewest positions any lane has filled. Reads the batch in order,
-    candidate row by candidate row (all lanes), so it streams through cand and ok once."""
+    candidate row by candidate row (all lanes), so it streams through cand and ok once. Row
+    ``q`` holds every lane's candidate number ``first + q``; from number ``MAX_CANDIDATES`` on,
+    a lane takes ``fallback`` for each candidate instead (see ``MAX_CANDIDATES``)."""
     for q in range(cand.size // LANES):
-        for lane in range(LANES):
-            pos = count[lane]
-            if pos < POSITIONS:
-                dst[_U(off) + _U(pos * LANES + lane)] = cand[q * LANES + lane]
-                count[lane] = pos + ok[q * LANES + lane]
+        if first + q < MAX_CANDIDATES:
+            for lane in range(LANES):
+                pos = count[lane]
+                if pos < POSITIONS:
+                    dst[_U(off) + _U(pos * LANES + lane)] = cand[q * LANES + lane]
+                    count[lane] = pos + ok[q * LANES + lane]
+        else:
+            for lane in range(LANES):
+                pos = count[lane]
+                if pos < POSITIONS:
+                    put(dst, _U(off) + _U(pos * LANES + lane), fallback)
+                    count[lane] = pos + 1
     least = POSITIONS
     for lane in range(LANES):
         least = min(least, count[lane])
     return least
+
+
+def fallback_value(out, p, vmin, vmax):
+    """The value of the positions past ``MAX_CANDIDATES``: the support's value nearest the mean
+    (``p[0]``), as a float32 for 32-bit outputs (``put`` rounds it to float16) and a float64 for
+    float64 ones. It is never needed where ``fastinit.truncated_normal`` has checked the
+    parameters."""
+
+
+@overload(fallback_value)
+def _fallback_value(out, p, vmin, vmax):
+    if out.dtype.bitwidth == 64:
+        return lambda out, p, vmin, vmax: min(max(p[0], vmin), vmax)
+    return lambda out, p, vmin, vmax: _f(min(max(p[0], vmin), vmax))
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
@@ -291,6 +321,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
     number of candidate rounds per batch (speed only)."""
     b0, nb, nt = plan(start, out.size)
+    fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
@@ -304,6 +335,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             seed_lanes(seed, blk, s0, s1)
             count[:] = 0
             least = 0
+            first = 0
             while least < POSITIONS:
                 if kind == NORMAL:
                     _normal(s0, s1, cand, ok, p, vmin, vmax)
@@ -311,5 +343,6 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
                     _uniform(s0, s1, cand, ok, p, vmin, vmax)
                 else:
                     _exponential(s0, s1, cand, ok, p, vmin, vmax)
-                least = compact(dst, off, cand, ok, count)
+                least = compact(dst, off, cand, ok, count, first, fb)
+                first += cand.size // LANES
             finish(out, tmp, start, blk)
