@@ -10,6 +10,7 @@ numba.cuda: the GPU side (:mod:`fastinit.cuda`) loads on the first call that nee
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from typing import Any, NamedTuple
 
@@ -109,23 +110,114 @@ def resolve(device: Any, out: Any) -> Cuda | None:
 
 def describe(out: Any) -> GpuArray:
     """Shape, dtype, contiguity and writability of a GPU ``out``, from its
-    ``__cuda_array_interface__`` (``TypeError`` when that is malformed or masked)."""
+    ``__cuda_array_interface__``, once :func:`checked_interface` has found it consistent."""
     if _simulated(out):
         return GpuArray(tuple(out.shape), np.dtype(out.dtype), bool(out.is_c_contiguous()), False)
+    cai = checked_interface(out)
+    dtype = np.dtype(cai["typestr"])
+    return GpuArray(cai["shape"], dtype, _c_contiguous(cai["shape"], cai["strides"], dtype.itemsize),
+                    cai["data"][1])
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def checked_interface(out: Any) -> dict:
+    """``out``'s ``__cuda_array_interface__``, checked for consistency and normalized (Python
+    ints, tuples, a ``bool`` read-only flag, ``strides`` present) before anything is written.
+
+    ``TypeError`` when it is not a dict, lacks ``shape``, ``typestr``, ``data`` or ``version``, or
+    one of them (or ``strides``, ``stream``) has the wrong type, or it has a mask; ``ValueError``
+    for a negative dimension, a typestr numpy does not know or in big-endian byte order, a null
+    (or negative) data pointer for a non-empty array, strides not one per dimension, a negative
+    stream, or a size the 64-bit address space cannot hold. Every message names ``out``.
+
+    What the interface cannot show is whether the memory behind the pointer is as large as the
+    shape says: :func:`fastinit.cuda.arrays.adopt` asks the driver where it can.
+    """
+    def bad(error, what):
+        return error(f"out: not a usable __cuda_array_interface__ ({type(out).__name__}: {what})")
+
     try:
         cai = interface(out)
-        shape = tuple(int(d) for d in cai["shape"])
-        dtype = np.dtype(cai["typestr"])
-        readonly = bool(cai["data"][1])
-        strides = cai.get("strides")
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
-        raise TypeError(f"out: not a usable __cuda_array_interface__ ({type(out).__name__}: {e})") from None
+    except Exception as e:  # whatever the property raises, the error names out
+        raise bad(TypeError, f"{type(e).__name__}: {e}") from None
+    if not isinstance(cai, dict):
+        raise bad(TypeError, f"expected a dict, got {type(cai).__name__}")
+    for key in ("shape", "typestr", "data", "version"):
+        if key not in cai:
+            raise bad(TypeError, f"no {key!r} key")
+    shape, typestr, data = cai["shape"], cai["typestr"], cai["data"]
+    strides, stream, version = cai.get("strides"), cai.get("stream"), cai["version"]
+
+    if not isinstance(shape, (tuple, list)):
+        raise bad(TypeError, f"shape must be a tuple of ints, got {shape!r}")
+    if not all(_is_int(d) for d in shape):
+        raise bad(TypeError, f"shape dimensions must be integers, got {shape!r}")
+    shape = tuple(int(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise bad(ValueError, f"shape dimensions must be >= 0, got {shape!r}")
+
+    if not isinstance(typestr, str):
+        raise bad(TypeError, f"typestr must be a str, got {typestr!r}")
+    try:
+        dtype = np.dtype(typestr)
+    except (TypeError, ValueError):
+        raise bad(ValueError, f"typestr {typestr!r} is not a numpy typestr") from None
+    if not dtype.isnative:
+        raise bad(ValueError, f"typestr {typestr!r} is not in the machine's byte order")
+
+    if strides is not None:
+        if not isinstance(strides, (tuple, list)) or not all(_is_int(s) for s in strides):
+            raise bad(TypeError, f"strides must be None or a tuple of ints, got {strides!r}")
+        strides = tuple(int(s) for s in strides)
+        if len(strides) != len(shape):
+            raise bad(ValueError, f"strides {strides!r} do not give one stride per dimension of "
+                                  f"shape {shape!r}")
+
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise bad(TypeError, f"data must be a (pointer, read-only) pair, got {data!r}")
+    ptr, readonly = data
+    if not _is_int(ptr) or not isinstance(readonly, (bool, np.bool_)):
+        raise bad(TypeError, f"data must be an (int, bool) pair, got {data!r}")
+    ptr = int(ptr)
+    size = math.prod(shape)
+    if ptr < 0 or ptr >= 1 << 64:
+        raise bad(ValueError, f"data pointer {ptr} is not a 64-bit address")
+    if size and not ptr:
+        raise bad(ValueError, f"data pointer is null for a non-empty array of shape {shape!r}")
+    if size:
+        lo = hi = 0  # byte offsets of the first and last elements from ptr
+        for d, s in zip(shape, strides or _c_strides(shape, dtype.itemsize)):
+            lo, hi = (lo, hi + (d - 1) * s) if s >= 0 else (lo + (d - 1) * s, hi)
+        if ptr + lo < 0 or ptr + hi + dtype.itemsize > 1 << 64:
+            raise bad(ValueError, f"shape {shape!r} spans more memory than the 64-bit address space "
+                                  f"holds from data pointer {ptr:#x}")
+
+    if not _is_int(version):
+        raise bad(TypeError, f"version must be an int, got {version!r}")
     if cai.get("mask") is not None:
         raise TypeError("out: masked GPU arrays are not supported")
-    return GpuArray(shape, dtype, _c_contiguous(shape, strides, dtype.itemsize), readonly)
+    if stream is not None and not _is_int(stream):
+        raise bad(TypeError, f"stream must be None or an int, got {stream!r}")
+    if stream is not None and int(stream) < 0:  # 0 (which the spec disallows) is what numba gives
+        raise bad(ValueError, f"stream must be None or a stream handle >= 0, got {stream!r}")
+    return {**cai, "shape": shape, "typestr": typestr, "data": (ptr, bool(readonly)), "strides": strides,
+            "version": int(version), "stream": None if stream is None else int(stream)}
+
+
+def _c_strides(shape: tuple, itemsize: int) -> tuple:
+    strides, step = [], itemsize
+    for d in reversed(shape):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
 
 
 def _c_contiguous(shape: tuple, strides: Any, itemsize: int) -> bool:
+    """Whether ``strides`` are C order's for ``shape`` (a dimension of size 1 may have any
+    stride, as in numpy; an empty array is contiguous)."""
     if strides is None or math.prod(shape) == 0:
         return True
     expected = itemsize

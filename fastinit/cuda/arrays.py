@@ -1,18 +1,21 @@
 """GPU arrays for the public API: allocation, adopting an ``out`` through its
 ``__cuda_array_interface__``, host copies, synchronization, and the check that a GPU is there at
-all. The checks of ``out`` itself (shape, dtype, contiguity, read-only) are made
-before this module is reached, in ``fastinit._device``."""
+all. The checks of ``out`` itself (its interface's consistency, shape, dtype, contiguity,
+read-only) are made before this module is reached, in ``fastinit._device``; on a GPU,
+:func:`adopt` also asks the driver whether ``out``'s memory is as large as its shape says."""
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 from typing import Any
 
 import numpy as np
 from numba import cuda
+from numba.cuda.cudadrv import driver
 from numba.cuda.cudadrv.devicearray import is_cuda_ndarray
 
-from .._device import Cuda, interface
+from .._device import Cuda, checked_interface
 
 #: kernels run on Numba's CUDA simulator, in host memory (numba.cuda is then the simulator's)
 SIMULATOR = is_cuda_ndarray.__module__.startswith("numba.cuda.simulator")
@@ -40,24 +43,77 @@ def empty(shape: tuple, dtype: np.dtype):
 
 def adopt(out: Any):
     """``out`` as a numba device array on the same memory (no copy): numba and simulator arrays
-    as they are, anything else through its ``__cuda_array_interface__``, once the work already
-    queued on the GPU (by ``out``'s library, on any stream) has finished."""
+    as they are, anything else through its ``__cuda_array_interface__`` (checked again by
+    :func:`fastinit._device.checked_interface`; on a GPU, its bytes must also lie in memory the
+    driver has allocated, :func:`check_memory`), once the work already queued on the GPU (by
+    ``out``'s library, on any stream) has finished."""
     if is_cuda_ndarray(out):
         return out
-    cai = interface(out)
+    cai = checked_interface(out)
+    dtype, shape = np.dtype(cai["typestr"]), cai["shape"]
+    size = math.prod(shape) * dtype.itemsize
     if not SIMULATOR:
-        arr = cuda.from_cuda_array_interface(cai, owner=out, sync=True)
+        ptr = cai["data"][0]
+        try:
+            arr = cuda.from_cuda_array_interface(cai, owner=out, sync=True)
+        except driver.CudaAPIError as e:  # the pointer is not in this context, or the stream is not one
+            raise ValueError(f"out: the driver refuses its __cuda_array_interface__ (data pointer {ptr:#x}, "
+                             f"stream {cai['stream']}): {e}") from None
+        if size:  # in the device's address space (the interface's, with unified addressing)
+            dptr = getattr(arr.gpu_data, "device_pointer_value", None) or ptr
+            check_memory(dptr, size, lambda at: _extent(arr.gpu_data, at - dptr))
         # the owner's pending work may be on a stream the interface does not name (torch's is
         # version 2, without one): let all of it finish before the fill writes
         cuda.synchronize()
         return arr
-    # the simulator's "device" memory is host memory: view it in place
-    dtype, shape = np.dtype(cai["typestr"]), tuple(cai["shape"])
-    size = int(np.prod(shape)) * dtype.itemsize
+    # the simulator's "device" memory is host memory: view it in place (nothing to check it by)
     buf = (ctypes.c_char * size).from_address(cai["data"][0]) if size else bytearray()
     host = np.frombuffer(buf, dtype).reshape(shape)
     from numba.cuda.cudadrv.devicearray import FakeCUDAArray  # the simulator's device array
     return FakeCUDAArray(host)
+
+
+#: the most allocations whose contiguous mappings :func:`check_memory` follows (virtual memory
+#: in 2 MiB or 20 MiB pieces, as torch's expandable segments map it) before it stops checking
+MAX_PIECES = 4096
+
+
+def check_memory(ptr: int, nbytes: int, extent) -> None:
+    """``ValueError`` naming ``out`` unless the ``nbytes`` bytes from ``ptr`` lie in GPU memory the
+    driver has allocated: the allocation holding ``ptr`` or, for virtual memory mapped piece by
+    piece, the pieces mapped right after it. ``extent(address)`` gives the ``(start, end)`` of
+    the allocation holding ``address`` (``cuMemGetAddressRange``), or ``None`` where the driver
+    knows of none.
+
+    This catches an interface whose shape runs past the end of its memory into memory that is
+    not allocated. It cannot see one that runs into a neighbouring allocation (or, in a caching
+    allocator's pool, into a neighbouring tensor of the same block); memory the driver does not
+    describe (``extent(ptr)`` is ``None``: system memory on HMM/ATS machines, say) and arrays of
+    more than :data:`MAX_PIECES` pieces go unchecked."""
+    end = ptr + nbytes
+    at = ptr
+    for _ in range(MAX_PIECES):
+        span = extent(at)
+        if span is None and at == ptr:
+            return
+        if span is None:
+            raise ValueError(f"out: its __cuda_array_interface__ describes {nbytes} bytes from {ptr:#x}, "
+                             f"but the GPU memory allocated there ends at {at:#x}, {end - at} bytes "
+                             f"short (is its shape larger than its buffer?)")
+        start, stop = span
+        if not start <= at < stop or stop >= end:  # all there (or an answer that makes no sense)
+            return
+        at = stop
+
+
+def _extent(mem, offset: int) -> tuple[int, int] | None:
+    """The ``(start, end)`` of the allocation holding the byte ``offset`` bytes into numba
+    memory ``mem``; ``None`` where the driver knows of none (or cannot be asked)."""
+    try:
+        start, stop = driver.device_extents(mem.view(offset))
+        return int(start), int(stop)
+    except Exception:  # CudaAPIError (not allocated memory), or a numba without device_extents
+        return None
 
 
 def finish(out: Any, *, always: bool = False) -> None:

@@ -155,3 +155,139 @@ def test_zero_dim_and_empty(shape, dtype):
         gpu = f(shape, dtype=dtype, seed=1, device="cuda", **kw)
         assert gpu.shape == cpu.shape and _host(gpu).tobytes() == cpu.tobytes()
     assert _host(fastinit.normal(6, 4, rows=slice(3, 3), seed=1, device="cuda")).shape == (0, 4)
+
+
+class _Interface:
+    """A GPU array of another library whose ``__cuda_array_interface__`` is the given dict."""
+
+    def __init__(self, cai, keep=None):
+        self.__cuda_array_interface__ = cai
+        self.keep = keep  # what owns the memory
+
+
+def _allocations(*spans):
+    """``extent`` for :func:`check_memory` on a driver that has allocated ``spans``."""
+    def extent(at):
+        return next(((a, b) for a, b in spans if a <= at < b), None)
+    return extent
+
+
+@pytest.mark.parametrize("ptr, nbytes, spans", [
+    (0x10000, 0x1000, [(0x10000, 0x11000)]),                       # the whole allocation
+    (0x10400, 0x200, [(0x10000, 0x11000)]),                        # a view into a larger one
+    (0x10400, 0xc00, [(0x10000, 0x11000)]),                        # ... up to its end
+    (0x10400, 0x2c00, [(0x10000, 0x11000), (0x11000, 0x12000), (0x12000, 0x13000)]),  # mapped pieces
+    (0x90000, 0x1000, [(0x10000, 0x11000)]),                       # memory the driver does not know
+])
+def test_check_memory_accepts(ptr, nbytes, spans):
+    from fastinit.cuda.arrays import check_memory
+    check_memory(ptr, nbytes, _allocations(*spans))
+
+
+@pytest.mark.parametrize("ptr, nbytes, spans, short", [
+    (0x10000, 0x1001, [(0x10000, 0x11000)], 1),
+    (0x10400, 0x2000, [(0x10000, 0x11000)], 0x1400),
+    (0x10000, 0x3000, [(0x10000, 0x11000), (0x11000, 0x12000), (0x12800, 0x13000)], 0x1000),  # a hole
+])
+def test_check_memory_refuses(ptr, nbytes, spans, short):
+    from fastinit.cuda.arrays import check_memory
+    with pytest.raises(ValueError, match=rf"^out: .* {nbytes} bytes from {ptr:#x}, .* {short} bytes short"):
+        check_memory(ptr, nbytes, _allocations(*spans))
+
+
+def test_check_memory_gives_up_on_many_pieces(monkeypatch):
+    from fastinit.cuda import arrays
+    monkeypatch.setattr(arrays, "MAX_PIECES", 3)
+    pieces = [(0x1000 * k, 0x1000 * (k + 1)) for k in range(1, 5)]
+    arrays.check_memory(0x1000, 0x8000, _allocations(*pieces))  # the fifth piece is never asked for
+    monkeypatch.setattr(arrays, "MAX_PIECES", 5)
+    with pytest.raises(ValueError, match="out: .* bytes short"):
+        arrays.check_memory(0x1000, 0x8000, _allocations(*pieces))
+
+
+def test_adopt_checks_the_interface_again():
+    """adopt does not trust an interface that changed since it was described."""
+    from fastinit.cuda.arrays import adopt
+    host = np.full((3, 4), 7.0, np.float32)
+    good = ForeignArray(host).__cuda_array_interface__
+    for bad, error in [(dict(good, shape=(3, -4)), ValueError), (dict(good, data=(0, False)), ValueError),
+                       (dict(good, strides=(16,)), ValueError), (dict(good, typestr=4), TypeError)]:
+        with pytest.raises(error, match="^out: not a usable __cuda_array_interface__"):
+            adopt(_Interface(bad, host))
+    assert np.all(host == 7.0)
+
+
+@pytest.mark.skipif(SIMULATOR, reason="the simulator has no driver to ask how large memory is")
+def test_out_larger_than_its_memory_on_a_gpu():
+    """An interface whose shape runs past its allocation is refused before anything is written;
+    a view into a larger allocation (as CuPy and torch tensors often are) is filled."""
+    dev = cuda.to_device(np.full(4096, 7.0, np.float32))
+    cai = dict(dev.__cuda_array_interface__, shape=(1 << 38,))  # 1 TiB: more than any GPU has
+    with pytest.raises(ValueError, match="out: .* bytes short"):
+        fastinit.normal(out=_Interface(cai, dev), seed=1)
+    assert np.all(dev.copy_to_host() == 7.0)
+    view = _Interface(dev[1024:2048].__cuda_array_interface__, dev)
+    assert fastinit.normal(out=view, seed=1) is view
+    got = dev.copy_to_host()
+    assert got[1024:2048].tobytes() == fastinit.normal(1024, seed=1).tobytes()
+    assert np.all(got[:1024] == 7.0) and np.all(got[2048:] == 7.0)
+
+
+class _Memory:
+    """numba memory at ``at`` (what ``DeviceNDArray.gpu_data`` is) for a stand-in driver."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def view(self, offset):
+        return _Memory(self.at + offset)
+
+
+@pytest.mark.parametrize("spans, error", [
+    (lambda p: [(p - 64, p + 128)], None),                  # in its allocation
+    (lambda p: [(p, p + 64), (p + 64, p + 128)], None),     # in two mapped pieces
+    (lambda p: [(p - 64, p + 100)], "128 bytes from .* 28 bytes short"),
+    (lambda p: [], None),                                   # memory the driver does not know
+    (None, None),                                           # a driver that cannot be asked
+])
+def test_adopt_asks_the_driver(monkeypatch, spans, error):
+    """adopt's driver glue, on a stand-in for the real driver (the simulator has none): the range
+    asked about is the interface's, and an overrun is a ValueError naming ``out``."""
+    from fastinit.cuda import arrays
+    host = np.zeros((4, 8), np.float32)
+    ptr = host.ctypes.data
+    arr = types.SimpleNamespace(gpu_data=_Memory(ptr))
+    synced = []
+
+    def device_extents(mem):
+        if spans is None:
+            raise AttributeError("no such driver function")
+        return next(((a, b) for a, b in spans(ptr) if a <= mem.at < b), None) or _raise()
+
+    def _raise():
+        raise arrays.driver.CudaAPIError(1, "CUDA_ERROR_INVALID_VALUE")
+    monkeypatch.setattr(arrays, "SIMULATOR", False)
+    monkeypatch.setattr(arrays.cuda, "from_cuda_array_interface", lambda cai, owner, sync: arr, raising=False)
+    monkeypatch.setattr(arrays.cuda, "synchronize", lambda: synced.append(1), raising=False)
+    monkeypatch.setattr(arrays.driver, "device_extents", device_extents, raising=False)
+    monkeypatch.setattr(arrays.driver, "CudaAPIError", type("CudaAPIError", (Exception,), {}), raising=False)
+    if error is None:
+        assert arrays.adopt(ForeignArray(host)) is arr and synced
+    else:
+        with pytest.raises(ValueError, match="^out: .*" + error):
+            arrays.adopt(ForeignArray(host))
+        assert not synced
+
+
+def test_adopt_names_out_when_numba_cannot_map_it(monkeypatch):
+    from fastinit.cuda import arrays
+    failure = type("CudaAPIError", (Exception,), {})
+
+    def from_cuda_array_interface(cai, owner, sync):
+        raise failure("[1] Call to cuPointerGetAttribute results in CUDA_ERROR_INVALID_VALUE")
+    monkeypatch.setattr(arrays, "SIMULATOR", False)
+    monkeypatch.setattr(arrays.cuda, "from_cuda_array_interface", from_cuda_array_interface, raising=False)
+    monkeypatch.setattr(arrays.driver, "CudaAPIError", failure, raising=False)
+    with pytest.raises(ValueError, match=r"^out: the driver refuses its __cuda_array_interface__ \(data "
+                                         r"pointer 0x[0-9a-f]+, stream None\): .*CUDA_ERROR_INVALID_VALUE"):
+        arrays.adopt(ForeignArray(np.zeros(3, np.float32)))
