@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import reprlib
 from typing import Any, Iterable
 
 import numpy as np
@@ -17,13 +18,46 @@ from ._device import GpuArray, describe, on_gpu
 REAL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
 ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
+#: the most values (complex: real and imaginary parts) a tensor may hold: the kernels index the
+#: flat real view with 64-bit integers, with a block of headroom (numpy cannot allocate more anyway)
+MAX_VALUES = 2**62
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxarray = _REPR.maxdeque = 10
+_REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 6
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlong = 60
+
+
+def shown(value: Any) -> str:
+    """``value``'s repr for an error message: short (long containers, strings and numbers cut,
+    nesting shown to 3 levels) and safe (never recursing deeply, never raising)."""
+    try:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 200:
+            digits = int(abs(value).bit_length() * 0.30103) + 1  # about, without str() of it
+            return f"{'-' if value < 0 else ''}<an int of about {digits} digits>"
+        return _REPR.repr(value)
+    except Exception:  # a __repr__ that raises, recursion, ...
+        try:
+            return f"<{type(value).__name__} object>"
+        except Exception:
+            return "<object>"
+
+
+def _plain_array(out: np.ndarray) -> np.ndarray:
+    """A numpy array subclass (numpy.matrix, numpy.memmap, ...) as a plain ndarray on the same
+    memory: the kernels and the checks see its data, not the subclass's methods."""
+    return out if type(out) is np.ndarray else np.ndarray.view(out, np.ndarray)
 
 
 def described(out: Any) -> np.ndarray | GpuArray | None:
     """``out`` as something with a numpy ``shape`` and ``dtype``: a numpy array as it is, a GPU
     array by its ``__cuda_array_interface__``; ``None`` for anything else."""
-    if isinstance(out, (np.ndarray, GpuArray)):
+    if isinstance(out, GpuArray):
         return out
+    if isinstance(out, np.ndarray):
+        return _plain_array(out)
     return describe(out) if out is not None and on_gpu(out) else None
 
 
@@ -38,12 +72,35 @@ def shape_from(shape: tuple, out: Any) -> tuple[int, ...]:
     dims = []
     for d in shape:
         if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)):
-            raise TypeError(f"shape: dimensions must be integers, got {d!r} in {shape!r}")
+            raise TypeError(f"shape: dimensions must be integers, got {shown(d)} in {shown(shape)}")
         d = operator.index(d)
         if d < 0:
-            raise ValueError(f"shape: dimensions must be >= 0, got {d} in {tuple(shape)!r}")
+            raise ValueError(f"shape: dimensions must be >= 0, got {shown(d)} in {shown(tuple(shape))}")
         dims.append(d)
+    check_size(tuple(dims))
     return tuple(dims)
+
+
+def check_size(shape: tuple[int, ...], dtype: np.dtype | None = None) -> None:
+    """``ValueError`` naming ``shape`` when a tensor of ``shape`` (and ``dtype``: complex values
+    count twice, the kernels fill the real view) would hold ``MAX_VALUES`` values or more. The
+    zero dimensions of an empty tensor are left out of the count, as numpy does when it checks
+    a shape (it refuses ``(0, 2**40, 2**40)``)."""
+    per = 2 if dtype is not None and np.dtype(dtype).kind == "c" else 1
+    if math.prod(d for d in shape if d) * per >= MAX_VALUES:
+        what = " complex" if per == 2 else ""
+        raise ValueError(f"shape: {shown(shape)} is too large: the product of the dimensions (the "
+                         f"nonzero ones, as numpy counts) must be below 2**62"
+                         f"{' for real dtypes, 2**61 for complex ones' if per == 2 else ''}")
+
+
+def check_allocation(shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """``ValueError`` naming ``shape`` when numpy could not even describe an array of ``shape``
+    and ``dtype`` (2**63 bytes or more, zero dimensions left out); an array it can describe
+    but the machine cannot hold is numpy's ``MemoryError``."""
+    if math.prod(d for d in shape if d) * np.dtype(dtype).itemsize >= 2**63:
+        raise ValueError(f"shape: an array of shape {shown(shape)} and dtype {np.dtype(dtype).name} "
+                         f"would take 2**63 bytes or more; ask for fewer rows (rows=)")
 
 
 def dtype_from(dtype: Any, out: Any, allowed: Iterable[np.dtype]) -> np.dtype:
@@ -53,14 +110,22 @@ def dtype_from(dtype: Any, out: Any, allowed: Iterable[np.dtype]) -> np.dtype:
         ref = described(out)
         dt = np.dtype(ref.dtype) if ref is not None else np.dtype(np.float32)
     else:
-        try:
-            dt = np.dtype(dtype)
-        except TypeError as e:
-            raise TypeError(f"dtype: not a dtype: {dtype!r}") from e
+        dt = as_dtype(dtype)
     if dt not in allowed:
         names = ", ".join(d.name for d in allowed)
-        raise TypeError(f"dtype: {dt.name} is not supported here (supported: {names})")
+        who = "dtype: " if dtype is not None else "out: its dtype "  # the dtype came from out
+        if dt.kind in "fc" and dt.newbyteorder("=") in allowed:
+            raise TypeError(f"{who}{dt.str!r} is not in the machine's byte order (supported: {names})")
+        raise TypeError(f"{who}{dt.name} is not supported here (supported: {names})")
     return dt
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """``numpy.dtype(dtype)``; ``TypeError`` naming ``dtype`` when it is not one."""
+    try:
+        return np.dtype(dtype)
+    except Exception:  # TypeError, and ValueError, RecursionError... for odd specifications
+        raise TypeError(f"dtype: not a dtype: {shown(dtype)}") from None
 
 
 def row_range(rows: slice | None, n_lead: int) -> tuple[int, int]:
@@ -68,53 +133,74 @@ def row_range(rows: slice | None, n_lead: int) -> tuple[int, int]:
     if rows is None:
         return 0, n_lead
     if not isinstance(rows, slice):
-        raise TypeError(f"rows: expected a slice of leading-axis rows, got {rows!r}")
+        raise TypeError(f"rows: expected a slice of leading-axis rows, got {shown(rows)}")
     for part in (rows.start, rows.stop, rows.step):
-        if part is not None and (isinstance(part, bool) or not isinstance(part, (numbers.Integral, np.integer))):
-            raise TypeError(f"rows: slice bounds must be integers or None, got {rows!r}")
-    if rows.step not in (None, 1):
-        raise ValueError(f"rows: only contiguous row blocks (step 1) are supported, got {rows!r}")
+        if part is not None and (isinstance(part, (bool, np.bool_)) or not isinstance(part, (numbers.Integral, np.integer))):
+            raise TypeError(f"rows: slice bounds must be integers or None, got {shown(rows)}")
+    if rows.step is not None and operator.index(rows.step) != 1:
+        raise ValueError(f"rows: only contiguous row blocks (step 1) are supported, got {shown(rows)}")
     a, b, _ = rows.indices(n_lead)
     return a, max(a, b)
 
 
 def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """``out`` must be a writable, C-contiguous numpy array of ``shape`` and ``dtype``."""
+    """``out`` must be a writable, C-contiguous, aligned numpy array of ``shape`` and ``dtype``.
+    Returns it as a plain ndarray on the same memory (a subclass such as ``numpy.matrix`` or
+    ``numpy.memmap`` is filled through that view; masked arrays are refused)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
-        raise TypeError(f"out: dtype {out.dtype.name} does not match dtype {dtype.name}")
-    if out.shape != shape:
-        raise ValueError(f"out: shape {out.shape} does not match the requested shape {shape}")
-    if not out.flags.writeable:
+    if isinstance(out, np.ma.MaskedArray):
+        raise TypeError("out: masked arrays are not supported (fill out.data)")
+    arr = _plain_array(out)
+    if arr.dtype != dtype:
+        if arr.dtype.name == dtype.name:
+            raise TypeError(f"out: dtype {arr.dtype.str!r} is not in the machine's byte order "
+                            f"({dtype.str!r})")
+        raise TypeError(f"out: dtype {arr.dtype.name} does not match dtype {dtype.name}")
+    if arr.shape != shape:
+        raise ValueError(f"out: shape {shown(arr.shape)} does not match the requested shape {shown(shape)}")
+    if not arr.flags.writeable:
         raise ValueError("out: the array is read-only")
-    if not out.flags.c_contiguous:
+    if not arr.flags.c_contiguous:
         raise ValueError("out: the array must be C-contiguous")
-    return out
+    if not arr.flags.aligned:
+        raise ValueError(f"out: the array's data is not aligned (its address is not a multiple "
+                         f"of {arr.dtype.alignment} bytes, as {arr.dtype.name} needs)")
+    return arr
 
 
 def real(name: str, value: Any, *, finite: bool = True) -> float:
     """``value`` as a Python float; ``TypeError`` if it is not a real number, ``ValueError`` if it
-    is NaN (or infinite, when ``finite``)."""
+    is NaN (or infinite, when ``finite``; an int too large for a float is infinite)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {value!r}")
-    v = float(value)
+        raise TypeError(f"{name}: expected a real number, got {shown(value)}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int (or Fraction) beyond float64: infinite as a float
+        v = math.inf if value > 0 else -math.inf
+    except Exception:  # a numbers.Real whose __float__ fails
+        raise TypeError(f"{name}: expected a real number, got {shown(value)}") from None
     if math.isnan(v) or (finite and math.isinf(v)):
-        raise ValueError(f"{name}: must be a finite number, got {value!r}")
+        raise ValueError(f"{name}: must be a finite number, got {shown(value)}")
     return v
 
 
-def std_value(value: Any, *, positive: bool = False) -> float:
-    """A standard deviation: finite and >= 0 (> 0 when ``positive``)."""
-    v = real("std", value)
+def std_value(value: Any, *, positive: bool = False, name: str = "std") -> float:
+    """A standard deviation: finite and >= 0 (> 0 when ``positive``); errors name ``name``."""
+    v = real(name, value)
     if v < 0 or (positive and v == 0):
-        raise ValueError(f"std: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+        raise ValueError(f"{name}: must be {'> 0' if positive else '>= 0'}, got {shown(value)}")
     return v
 
 
-def fits(name: str, bound: float, dtype: np.dtype) -> None:
-    """Values up to ``|bound|`` must be finite in ``dtype`` (float16 overflows at 65504)."""
+_NO_VALUE = object()
+
+
+def fits(name: str, bound: float, dtype: np.dtype, value: Any = _NO_VALUE) -> None:
+    """Values up to ``|bound|`` must be finite in ``dtype`` (float16 overflows at 65504); the
+    error names ``name`` (and ``value``, the value the user gave it, when that is not the bound)."""
     big = float(np.finfo(dtype).max)
     if not abs(bound) <= big:
-        raise ValueError(f"{name}: values would reach {bound:g}, beyond the largest finite "
+        given = "values" if value is _NO_VALUE else f"{shown(value)} gives values that"
+        raise ValueError(f"{name}: {given} would reach {bound:g}, beyond the largest finite "
                          f"{np.finfo(dtype).dtype.name} ({big:g})")

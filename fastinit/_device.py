@@ -25,6 +25,11 @@ Device = Any
 _CUDA = re.compile(r"cuda(?::(\d+))?\Z")
 
 
+def _shown(value) -> str:
+    from ._checks import shown  # _checks imports this module: imported when an error is raised
+    return shown(value)
+
+
 class Cuda(NamedTuple):
     """A GPU: ``index`` None for the current device, else its ordinal."""
     index: int | None = None
@@ -95,7 +100,7 @@ def resolve(device: Any, out: Any) -> Cuda | None:
         elif m:
             dev = Cuda(None if m.group(1) is None else int(m.group(1)))
         else:
-            raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+            raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {_shown(device)}")
     if out is not None and (dev is None) == gpu_out:
         where = "a GPU array" if gpu_out else "a host (numpy) array"
         raise ValueError(f"out: {where} does not live on device={str(device)!r}")

@@ -21,6 +21,7 @@ import math
 import numbers
 from typing import Sequence, Union
 
+from ._checks import shown as _shown
 __all__ = ["LAYOUTS", "compute_fans", "calculate_gain"]
 
 #: the weight layouts :func:`compute_fans` knows
@@ -36,16 +37,16 @@ def _axes(name: str, axes, ndim: int) -> tuple[int, ...]:
     try:
         items = tuple(items)
     except TypeError:
-        raise TypeError(f"{name}: expected an int or a sequence of ints, got {axes!r}") from None
+        raise TypeError(f"{name}: expected an int or a sequence of ints, got {_shown(axes)}") from None
     out = []
     for ax in items:
         if isinstance(ax, bool) or not isinstance(ax, numbers.Integral):
-            raise TypeError(f"{name}: expected an int or a sequence of ints, got {axes!r}")
+            raise TypeError(f"{name}: expected an int or a sequence of ints, got {_shown(axes)}")
         if not -ndim <= ax < ndim:
             raise ValueError(f"{name}: axis {ax} is out of range for a {ndim}-dimensional shape")
         out.append(int(ax) % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"{name}: repeated axis in {axes!r}")
+        raise ValueError(f"{name}: repeated axis in {_shown(axes)}")
     return tuple(out)
 
 
@@ -101,14 +102,14 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
     jax_axes = (in_axis, out_axis, batch_axis) != (None, None, None)
     keras_axes = (input_axes, output_axes) != (None, None)
     if layout not in LAYOUTS:
-        raise ValueError(f"layout: expected one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
+        raise ValueError(f"layout: expected one of {', '.join(map(repr, LAYOUTS))}, got {_shown(layout)}")
     if jax_axes and keras_axes:
         raise ValueError("in_axis/out_axis/batch_axis (JAX) and input_axes/output_axes (Keras) "
                          "exclude each other")
     if keras_axes:
         if input_axes is None or output_axes is None:
             raise ValueError(f"input_axes, output_axes: give both or neither, got "
-                             f"input_axes={input_axes!r}, output_axes={output_axes!r}")
+                             f"input_axes={_shown(input_axes)}, output_axes={_shown(output_axes)}")
         return (_prod(shape, _axes("input_axes", input_axes, ndim)),
                 _prod(shape, _axes("output_axes", output_axes, ndim)))
     if jax_axes:
@@ -120,7 +121,7 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
         used = ins + outs + batch
         if len(set(used)) != len(used):
             raise ValueError(f"in_axis, out_axis, batch_axis: an axis is used twice "
-                             f"({in_axis!r}, {out_axis!r}, {batch_axis!r})")
+                             f"({_shown(in_axis)}, {_shown(out_axis)}, {_shown(batch_axis)})")
         n_in, n_out = _prod(shape, ins), _prod(shape, outs)
         rest = [a for a in range(ndim) if a not in used]
         r = _prod(shape, rest)
@@ -137,7 +138,7 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
     if ndim < 2:
         if layout in ("torch", "jax"):
             raise ValueError(f"shape: fan in and fan out need at least 2 dimensions under "
-                             f"layout={layout!r}, got {shape!r}")
+                             f"layout={_shown(layout)}, got {_shown(shape)}")
         if ndim == 0:
             return 1, 1
         return (1, shape[0]) if layout == "lux" else (shape[0], shape[0])
@@ -199,9 +200,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
             slope = param
         else:
-            raise ValueError(f"param: negative_slope {param!r} not a valid number")
+            raise ValueError(f"param: negative_slope {_shown(param)} not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"nonlinearity: unsupported nonlinearity {nonlinearity!r} "
+    raise ValueError(f"nonlinearity: unsupported nonlinearity {_shown(nonlinearity)} "
                      f"(supported: {', '.join(NONLINEARITIES)})")

@@ -34,7 +34,7 @@ from . import _checks as ck
 from . import _device
 from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
-from .initializer import initializer
+from .initializer import DTYPES, initializer
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
 from .kernels.sparse import fill_sparse, sparse_domain
@@ -49,19 +49,26 @@ Z_MAX = 8.6
 
 # --- parameter checks that need no shape: run when an Initializer is made, and by the calls -------
 
-def _check_uniform(low=0.0, high=1.0, **_):
+# (``dtype``, when an Initializer binds it, is known without a shape: what depends on it is
+# checked then too; the Initializer has already checked that it is a dtype the function takes)
+
+def _check_uniform(low=0.0, high=1.0, dtype=None, **_):
     low, high = ck.real("low", low), ck.real("high", high)
     if not low < high:
-        raise ValueError(f"low, high: need low < high, got low={low!r}, high={high!r}")
+        raise ValueError(f"low, high: need low < high, got low={ck.shown(low)}, high={ck.shown(high)}")
+    if dtype is not None:
+        uniform_params(low, high, np.dtype(dtype))
     return low, high
 
 
-def _check_normal(mean=0.0, std=1.0, **_):
+def _check_normal(mean=0.0, std=1.0, dtype=None, **_):
     if isinstance(mean, (complex, np.complexfloating)):
         ck.real("mean", mean.real), ck.real("mean", mean.imag)
     else:
         ck.real("mean", mean)
     ck.std_value(std)
+    if dtype is not None:
+        _normal_params(mean, std, np.dtype(dtype))
 
 
 def _check_truncated_normal(mean=0.0, std=1.0, lo=-2.0, hi=2.0, **_):
@@ -73,21 +80,43 @@ def _check_truncated_normal(mean=0.0, std=1.0, lo=-2.0, hi=2.0, **_):
     return mean, std, lo, hi
 
 
-def _check_sparse(sparsity=None, std=0.01, **_):
-    if sparsity is not None:
+_UNSET = object()  # sparse's sparsity, not given (yet): an Initializer may bind it later
+
+
+def _check_sparse(sparsity=_UNSET, std=0.01, dtype=None, **_):
+    if sparsity is None:
+        raise TypeError("sparsity: expected a number in [0, 1), got None")
+    if sparsity is not _UNSET:
         sparsity = ck.real("sparsity", sparsity)
         if not 0.0 <= sparsity < 1.0:
-            raise ValueError(f"sparsity: must be in [0, 1), got {sparsity!r}")
-    return sparsity, ck.std_value(std)
+            raise ValueError(f"sparsity: must be in [0, 1), got {ck.shown(sparsity)}")
+    std = ck.std_value(std)
+    if dtype is not None:
+        ck.fits("std", Z_MAX * std, np.dtype(dtype), std)
+    return sparsity, std
 
 
-def _check_constant(value=None, **_):
-    if value is None:
+def _check_constant(value=_UNSET, dtype=None, **_):
+    if value is _UNSET:
         return
+    if value is None:
+        raise TypeError("value: expected a number, got None")
     if isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real), ck.real("value", value.imag)
     else:
         ck.real("value", value)
+    if dtype is not None:
+        _constant_value(value, np.dtype(dtype))
+
+
+def _constant_value(value: Any, dtype: np.dtype) -> None:
+    """``value`` must be finite and fit ``dtype`` (complex values only for complex dtypes)."""
+    if dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
+        ck.real("value", value.real)
+        ck.real("value", value.imag)
+        ck.fits("value", max(abs(value.real), abs(value.imag)), dtype)
+    else:
+        ck.fits("value", ck.real("value", value), dtype)
 
 
 def _load_gpu(device: "_device.Cuda"):
@@ -109,23 +138,27 @@ class _Target:
         ref = ck.described(out) if self.device is not None else out
         full = ck.shape_from(shape, ref)
         if ndim is not None and len(full) != ndim:
-            raise ValueError(f"shape: expected {ndim} dimensions, got {full!r}")
+            raise ValueError(f"shape: expected {ndim} dimensions, got {ck.shown(full)}")
         self.full = full
         self.dtype = ck.dtype_from(dtype, ref, allowed)
+        ck.check_size(full, self.dtype)  # complex values count twice: the kernels fill the real view
         if full:
             first, stop = ck.row_range(rows, full[0])
             self.first = first
             self.shape = (stop - first,) + full[1:]
         else:
             if rows is not None:
-                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
+                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {ck.shown(rows)}")
             first, self.shape = 0, ()
             self.first = 0
         self.start = first * math.prod(full[1:])
+        if out is None:
+            ck.check_allocation(self.shape, self.dtype)
+        self._host_out = None  # out as a plain numpy array (a subclass viewed as ndarray)
         if out is not None and self.device is not None:
             _device.check_out(ref, self.shape, self.dtype)
         elif out is not None:
-            ck.check_out(out, self.shape, self.dtype)
+            self._host_out = ck.check_out(out, self.shape, self.dtype)
         self.out = out
         self._arr = None
         # fastinit.cuda, loaded on first use: a GPU must be there, checked now, before a seed is drawn
@@ -136,7 +169,7 @@ class _Target:
         new array."""
         if self._arr is None:
             if self.device is None:
-                self._arr = self.out if self.out is not None else np.empty(self.shape, self.dtype)
+                self._arr = self._host_out if self.out is not None else np.empty(self.shape, self.dtype)
             else:
                 gpu = self.gpu
                 with gpu.arrays.context(self.device):
@@ -211,15 +244,17 @@ class _Target:
 
     def scatter(self, index: tuple, values: Any) -> Any:
         """Zeros, with ``values`` (a scalar or one per index) at ``index``: arrays of full-tensor
-        coordinates, of which those in the rows asked for are written."""
+        coordinates (integers), of which those in the rows asked for are written. The indices
+        are worked out before anything is written."""
+        if not self.shape or not len(index[0]):
+            self._constant(0)
+            return self.result()
+        lead = np.asarray(index[0], np.int64)
+        keep = (lead >= self.first) & (lead < self.first + self.shape[0])
+        local = (lead[keep] - self.first,) + tuple(np.asarray(i, np.int64)[keep] for i in index[1:])
+        vals = np.broadcast_to(np.asarray(values, self.dtype), lead.shape)[keep]
         self._constant(0)
         arr = self.array()
-        if arr.ndim == 0 or not len(index[0]):
-            return self.result()
-        lead = np.asarray(index[0])
-        keep = (lead >= self.first) & (lead < self.first + self.shape[0])
-        local = (lead[keep] - self.first,) + tuple(np.asarray(i)[keep] for i in index[1:])
-        vals = np.broadcast_to(np.asarray(values, self.dtype), lead.shape)[keep]
         if self.device is None:
             arr[local] = vals
             return self.result()
@@ -261,7 +296,8 @@ def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> t
             vmax = np.nextafter(vmax, t(-math.inf))
     if not float(vmin) <= float(vmax):
         side = "]" if closed else ")"
-        raise ValueError(f"no {np.dtype(dtype).name} value lies in [{lo!r}, {hi!r}{side}")
+        names = "lo, hi" if closed else "low, high"
+        raise ValueError(f"{names}: no {np.dtype(dtype).name} value lies in [{lo!r}, {hi!r}{side}")
     return float(vmin), float(vmax)
 
 
@@ -271,8 +307,14 @@ def uniform_params(low: float, high: float, dtype: np.dtype) -> tuple[float, flo
     part = np.finfo(dtype).dtype  # the dtype of each real or imaginary part
     ck.fits("low", low, part)
     ck.fits("high", high, part)
-    if not math.isfinite(high - low):
-        raise ValueError(f"low, high: high - low overflows float64 (low={low!r}, high={high!r})")
+    # the kernels compute low + (high - low) u in float32 (float16, float32, complex64) or float64:
+    # the width must be finite there (torch's uniform_ requires high - low <= the dtype's max too)
+    work = np.dtype(np.float64) if part == np.float64 else np.dtype(np.float32)
+    width = high - low
+    if not width <= float(np.finfo(work).max):
+        raise ValueError(f"low, high: high - low = {width:g} is beyond the largest finite {work.name} "
+                         f"({float(np.finfo(work).max):g}), in which the {np.dtype(dtype).name} values are "
+                         f"computed (low={ck.shown(low)}, high={ck.shown(high)})")
     vmin, vmax = _values_between(low, high, part, closed=False)
     return low, high - low, vmin, vmax
 
@@ -299,7 +341,9 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     *shape : int or tuple of int
         The tensor's shape; left out, ``out.shape``.
     low, high : float
-        Finite bounds, ``low < high``.
+        Finite bounds, ``low < high``, with ``high - low`` finite in the precision the values
+        are computed in (float32 for float16, float32 and complex64; float64 otherwise), as
+        torch's ``uniform_`` requires.
     dtype : dtype, optional
         float16, float32 (default), float64, complex64 or complex128.
     seed : int, numpy.random.Generator or None
@@ -364,20 +408,28 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
     >>> w = fastinit.normal(4096, 4096, std=0.02, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
-    if t.dtype.kind == "c" and isinstance(mean, (complex, np.complexfloating)):
+    return t.fill(seed, fill_normal, *_normal_params(mean, std, t.dtype))
+
+
+def _normal_params(mean: Any, std: Any, dtype: np.dtype) -> tuple[np.ndarray, float]:
+    """The normal kernel's (per-lane means, std) for ``dtype``; ``ValueError`` or ``TypeError``
+    naming ``mean`` or ``std`` when they are not valid or the values would not fit."""
+    if dtype.kind == "c" and isinstance(mean, (complex, np.complexfloating)):
         means = (ck.real("mean", mean.real), ck.real("mean", mean.imag))
-    elif t.dtype.kind == "c":
+    elif dtype.kind == "c":
         means = (ck.real("mean", mean), 0.0)
     else:
         means = (ck.real("mean", mean),) * 2
+    given = std
     std = ck.std_value(std)
-    if t.dtype.kind == "c":
+    if dtype.kind == "c":
         std /= math.sqrt(2.0)
-    part = np.finfo(t.dtype).dtype  # the dtype of each real or imaginary part
+    part = np.finfo(dtype).dtype  # the dtype of each real or imaginary part
     for m in means:
-        ck.fits("std", abs(m) + Z_MAX * std, part)
+        ck.fits("mean", m, part)
+        ck.fits("std", abs(m) + Z_MAX * std, part, given)
     lane_means = np.array([means[lane % 2] for lane in range(LANES)], np.float64)
-    return t.fill(seed, fill_normal, lane_means, std)
+    return lane_means, std
 
 
 # --- truncated normal: the proposal with the best expected acceptance (Robert 1995) -------------
@@ -390,15 +442,18 @@ def _log_q(x: float) -> float:
     if x < 25.0:
         q = 0.5 * math.erfc(x / math.sqrt(2.0))
         return math.log(q) if q > 0 else -math.inf
-    return -0.5 * x * x - math.log(x) - _LOG_SQRT_2PI + math.log1p(-1 / x**2 + 3 / x**4)
+    r2 = (1.0 / x) ** 2  # x * x and x ** 4 would overflow far out
+    return -0.5 * x * x - math.log(x) - _LOG_SQRT_2PI + math.log1p(-r2 + 3.0 * r2 * r2)
 
 
 def _log_mass(a: float, b: float) -> float:
-    """log P(a <= Z <= b) for a standard normal Z."""
+    """log P(a <= Z <= b) for a standard normal Z (-inf where a and b are equal in float64)."""
+    if not b > a:
+        return -math.inf
     if a >= 0 or b <= 0:
         a, b = (a, b) if a >= 0 else (-b, -a)
         la, lb = _log_q(a), _log_q(b)
-        diff = lb - la
+        diff = lb - la if lb > -math.inf else -math.inf
         if diff < 0:
             return la + math.log1p(-math.exp(diff))
         # so narrow that the tails cannot tell a from b: density times width
@@ -409,8 +464,16 @@ def _log_mass(a: float, b: float) -> float:
     return -0.5 * max(a * a, b * b) - _LOG_SQRT_2PI + math.log(b - a)
 
 
-def truncnorm_plan(mean: float, std: float, lo: float, hi: float) -> tuple[int, np.ndarray, float]:
-    """(kernel kind, parameters p, acceptance) for N(mean, std) on [lo, hi].
+def _lam(a: float) -> float:
+    """The exponential proposal's rate for a tail from ``a >= 0``: (a + sqrt(a^2 + 4))/2, which is
+    ``a`` to float64 precision where a^2 would overflow."""
+    return (a + math.sqrt(a * a + 4.0)) / 2.0 if a < 1e150 else a
+
+
+def truncnorm_plan(mean: float, std: float, lo: float, hi: float,
+                   dtype: Any = np.float64) -> tuple[int, np.ndarray, float]:
+    """(kernel kind, parameters p, acceptance) for N(mean, std) on [lo, hi], the kernel computing
+    in the precision of ``dtype`` (float32 for float16 and float32, float64 for float64).
 
     The standardized interval is [a, b] = [(lo - mean)/std, (hi - mean)/std]. Three exact
     proposals, each followed by an accept/reject step (Robert 1995), are compared by their
@@ -427,28 +490,106 @@ def truncnorm_plan(mean: float, std: float, lo: float, hi: float) -> tuple[int, 
     b = (hi - mean) / std
     sign = 1.0
     m = 0.0 if a <= 0 <= b else min(abs(a), abs(b))
+    if not b > a:  # [lo, hi] is too narrow for std to tell its ends apart: the density is flat
+        return UNIFORM, np.array([mean, std, a, b, 0.0, lo, hi - lo, m], np.float64), 1.0
     log_mass = _log_mass(a, b)
     options = [(log_mass, NORMAL)]
-    if math.isfinite(b - a):
+    # the uniform proposal draws in value space: its width must be finite in the kernel's precision
+    if math.isfinite(b - a) and hi - lo <= float(np.finfo(_working(dtype)).max):
         options.append((log_mass + _LOG_SQRT_2PI + 0.5 * m * m - math.log(b - a), UNIFORM))
     if a >= 0 or b <= 0:
-        ea, eb = (a, b) if a >= 0 else (-b, -a)
-        lam = (ea + math.sqrt(ea * ea + 4.0)) / 2.0
-        options.append((log_mass + _LOG_SQRT_2PI + math.log(lam) + lam * ea - 0.5 * lam * lam, EXPONENTIAL))
+        ea = a if a >= 0 else -b
+        lam = _lam(ea)
+        # log(lam) + lam*ea - lam^2/2, as lam*(ea - lam/2) so that it cannot overflow to inf - inf
+        options.append((log_mass + _LOG_SQRT_2PI + math.log(lam) + lam * (ea - 0.5 * lam), EXPONENTIAL))
     log_acc, kind = max(options)
     lam = 0.0
     if kind == EXPONENTIAL:
         if a < 0:
             a, b, sign = -b, -a, -1.0
-        lam = (a + math.sqrt(a * a + 4.0)) / 2.0
+        lam = _lam(a)
     p = np.array([mean, sign * std, a, b, lam, lo, hi - lo, m], np.float64)
     return kind, p, math.exp(min(log_acc, 0.0))
+
+
+#: The sampler runs where at least this fraction of the mass of [lo, hi] lies between the
+#: smallest and the largest value of the output dtype inside [lo, hi] (its candidates outside are
+#: rejected); with the proposals' own acceptance of at least 0.5, at least 1 candidate in 2,000
+#: is then accepted (``fastinit.kernels.truncnorm.MAX_CANDIDATES`` relies on it).
+MIN_INSIDE = 1e-3
+
+
+def _working(dtype: Any) -> np.dtype:
+    """The precision the truncated-normal kernels compute in for output ``dtype``."""
+    return np.dtype(np.float64) if np.dtype(dtype) == np.float64 else np.dtype(np.float32)
+
+
+def _mass_range(mean: float, std: float, lo: float, hi: float) -> tuple[float, float]:
+    """[L, H] within [lo, hi] holding all but about e^-40 of the mass of N(mean, std) on [lo, hi]:
+    from the point of [lo, hi] nearest the mean, 40 std either way, or 40 std / z when that
+    point lies z > 1 standard deviations from the mean (the density falls at least as
+    exp(-z t) over the next t standard deviations)."""
+    near = min(max(mean, lo), hi)
+    z = abs(near - mean) / std
+    reach = std * (40.0 / max(z, 1.0))
+    return max(lo, near - reach), min(hi, near + reach)
+
+
+def _inside_fraction(mean: float, std: float, lo: float, hi: float, vmin: float, vmax: float) -> float:
+    """P(vmin <= X <= vmax | lo <= X <= hi) for X ~ N(mean, std)."""
+    if vmin == lo and vmax == hi:
+        return 1.0
+    if hi - lo <= 1e-9 * std:  # the density is flat across [lo, hi]
+        return (vmax - vmin) / (hi - lo)
+    a2, b2 = (vmin - mean) / std, (vmax - mean) / std
+    if not b2 > a2:
+        return 0.0
+    return math.exp(min(_log_mass(a2, b2) - _log_mass((lo - mean) / std, (hi - mean) / std), 0.0))
+
+
+def _one_value(mean: float, std: float, lo: float, hi: float, dtype: np.dtype, vmin: float,
+               vmax: float) -> float | None:
+    """The value every element takes where the distribution cannot be sampled in ``dtype``, or
+    ``None`` where it can (see :func:`truncated_normal`, "Values")."""
+    t = np.dtype(dtype).type
+
+    def nearest_inside(x: float) -> float:
+        with np.errstate(over="ignore"):
+            return min(max(float(t(x)), vmin), vmax)
+
+    first, last = (nearest_inside(x) for x in _mass_range(mean, std, lo, hi))
+    if first == last:
+        return first + 0.0  # -0.0 as 0.0
+    if _inside_fraction(mean, std, lo, hi, vmin, vmax) >= MIN_INSIDE:
+        return None
+    below = _log_mass((lo - mean) / std, (vmin - mean) / std) if lo < vmin else -math.inf
+    above = _log_mass((vmax - mean) / std, (hi - mean) / std) if vmax < hi else -math.inf
+    return vmin if below >= above else vmax
+
+
+def _check_resolution(mean: float, std: float, lo: float, hi: float, dtype: np.dtype) -> None:
+    """``ValueError`` where a tail lies so far from the mean that the exponential proposal's
+    standardized values, in the kernel's precision, are coarser than a quarter of the tail's
+    scale and than the output dtype's own spacing there (the values would bunch on a few points,
+    or none would be accepted)."""
+    a, b = (lo - mean) / std, (hi - mean) / std
+    if not (a > 0 or b < 0):
+        return
+    z, edge = (a, lo) if a > 0 else (-b, hi)
+    w = _working(dtype).type
+    step = float(np.spacing(w(z)))  # the spacing of the kernel's standardized values there
+    if step * _lam(z) > 0.25 and std * step > 2.0 * float(np.spacing(np.dtype(dtype).type(edge))):
+        raise ValueError(
+            f"lo, hi: the interval [{lo!r}, {hi!r}] lies {z:.6g} standard deviations (std={std!r}) "
+            f"from the mean ({mean!r}), too far for {_working(dtype).name} arithmetic to resolve "
+            f"the distribution there; shift mean and the bounds together (mean near 0)"
+            + ("" if np.dtype(dtype) == np.float64 else ", or use dtype='float64'"))
 
 
 def _rounds(acceptance: float) -> int:
     """Candidate rounds (two candidates per lane each) per batch: enough that one batch fills a
     block with near certainty (mean plus six standard deviations of the candidates needed)."""
-    p = max(acceptance, 1e-3)
+    p = max(acceptance, 0.5 * MIN_INSIDE)
     need = POSITIONS / p + 6.0 * math.sqrt(POSITIONS * (1.0 - p)) / p
     return int(min(max(math.ceil(need / 2), 8), 1 << 16))
 
@@ -474,6 +615,23 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     and very narrow ones; :func:`truncnorm_plan` says which proposal is used. Every value lies
     in :math:`[lo, hi]` after rounding to the output dtype. Unlike torch's inverse-CDF sampler,
     nothing is lost in the tails.
+
+    Values, where the dtype cannot resolve the distribution. Candidates are accepted only when
+    they lie between ``vmin`` and ``vmax``, the smallest and largest values of the dtype inside
+    :math:`[lo, hi]`, so the values follow the distribution restricted to
+    :math:`[vmin, vmax]`. Where that cannot be sampled, every call still ends:
+
+    - where all the mass (all but :math:`e^{-40}`) rounds to one value of the dtype, clamped
+      into :math:`[vmin, vmax]` (``std`` below the dtype's spacing there, or ``lo`` and ``hi``
+      within one spacing), every element is that value: ``truncated_normal(std=1e-9,
+      lo=-2e-9, hi=2e-9, dtype="float16")`` is all zeros, as the float32 values rounded to
+      float16 would be;
+    - where less than 0.1% of the mass lies in :math:`[vmin, vmax]` (the rest in the slivers
+      :math:`[lo, vmin)` and :math:`(vmax, hi]`, which round outside the interval), every
+      element is the edge value nearest that mass: ``vmin`` for ``lo=1e5 + 0.001, hi=inf`` in
+      float32, whose samples all round to 100000.0, below ``lo``;
+    - a tail so far from the mean that the kernel's arithmetic (float32 for float16 and float32
+      outputs) cannot resolve it, and the dtype could, raises ``ValueError``.
 
     Keras' and JAX's ``TruncatedNormal`` differ: their bounds are two standard deviations from
     the mean and their std is corrected for the truncation.
@@ -507,11 +665,21 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     ck.fits("lo", max(lo, mean - 40 * std), t.dtype)
     ck.fits("hi", min(hi, mean + 40 * std), t.dtype)
     vmin, vmax = _values_between(lo, hi, t.dtype, closed=True)
-    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi)
+    value = _one_value(mean, std, lo, hi, t.dtype, vmin, vmax)
+    if value is not None:
+        seed64(seed)  # drawn as a sampled fill draws it, so that later unseeded calls do not shift
+        return t.constant(value)
+    _check_resolution(mean, std, lo, hi, t.dtype)
+    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, t.dtype)
+    acceptance *= _inside_fraction(mean, std, lo, hi, vmin, vmax)
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
 
 
-@initializer(check=_check_sparse)
+# truncated_normal takes the real dtypes only (checked when an Initializer binds dtype, too)
+DTYPES["truncated_normal"] = ck.REAL_DTYPES
+
+
+@initializer(check=_check_sparse, dtypes=ck.REAL_DTYPES)
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
            out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
@@ -548,11 +716,10 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     >>> w = fastinit.sparse(1024, 512, sparsity=0.9, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2, device=device)
-    sparsity, std = _check_sparse(sparsity, std)
-    ck.fits("std", Z_MAX * std, t.dtype)
+    sparsity, std = _check_sparse(sparsity, std, t.dtype)
     n_rows, n_cols = t.full
     if max(t.full) >= 2**32:
-        raise ValueError(f"shape: sparse supports fewer than 2**32 rows and columns, got {t.full!r}")
+        raise ValueError(f"shape: sparse supports fewer than 2**32 rows and columns, got {ck.shown(t.full)}")
     nz = math.ceil(sparsity * n_rows)
     h, dl = sparse_domain(n_rows)
     return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
@@ -571,12 +738,7 @@ def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
     """
     t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     check_seed(seed)
-    if t.dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
-        ck.real("value", value.real)
-        ck.real("value", value.imag)
-        ck.fits("value", max(abs(value.real), abs(value.imag)), t.dtype)
-    else:
-        ck.fits("value", ck.real("value", value), t.dtype)
+    _constant_value(value, t.dtype)
     return t.constant(value)
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import warnings
 from typing import Any, Sequence
 
@@ -66,14 +67,14 @@ _TRUNCATING = ("keras", "jax")
 
 def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {ck.shown(value)}")
     return value
 
 
 def _positive(name: str, value: Any) -> float:
     v = ck.real(name, value)
     if not v > 0:
-        raise ValueError(f"{name}: must be > 0, got {value!r}")
+        raise ValueError(f"{name}: must be > 0, got {ck.shown(value)}")
     return v
 
 
@@ -81,30 +82,81 @@ def _truncated(truncated: Any, layout: str) -> bool:
     if truncated is None:
         return layout in _TRUNCATING
     if not isinstance(truncated, (bool, np.bool_)):
-        raise TypeError(f"truncated: expected True, False or None, got {truncated!r}")
+        raise TypeError(f"truncated: expected True, False or None, got {ck.shown(truncated)}")
     return bool(truncated)
 
 
 def _gain(gain: Any, nonlinearity: Any, a: Any) -> float:
     if gain is not None:
         return _positive("gain", gain)
-    a = ck.real("a", a)  # finite, and a Python float as calculate_gain wants
-    return float(calculate_gain(_choice("nonlinearity", nonlinearity, _NONLINEARITIES), a))
+    a_ = ck.real("a", a)  # finite, and a Python float as calculate_gain wants
+    try:
+        return float(calculate_gain(_choice("nonlinearity", nonlinearity, _NONLINEARITIES), a_))
+    except OverflowError:  # a**2 beyond float64 (torch raises OverflowError too)
+        raise ValueError(f"a: {ck.shown(a)} is too large: a**2 in the leaky_relu gain "
+                         f"sqrt(2 / (1 + a**2)) overflows") from None
+
+
+def _gain_scale(gain: float, *, power: bool = False) -> float:
+    """``gain ** 2`` (``power``) or ``gain * gain``, the variance scale a gain gives; ``ValueError``
+    naming ``gain`` when it overflows or underflows float64."""
+    try:
+        s = gain ** 2 if power else gain * gain
+    except OverflowError:
+        s = math.inf
+    if not math.isfinite(s):
+        raise ValueError(f"gain: {ck.shown(gain)} is too large: gain**2, the variance scale, "
+                         f"overflows float64")
+    if not s > 0:
+        raise ValueError(f"gain: {ck.shown(gain)} is too small: gain**2, the variance scale, "
+                         f"underflows to 0")
+    return s
+
+
+def _check_axes(in_axis=None, out_axis=None, batch_axis=None, input_axes=None, output_axes=None,
+                **_):
+    """The checks of the explicit axes that need no shape: ints or sequences of ints, JAX's and
+    Keras' kinds not mixed, Keras' both or neither (their ranges need the shape)."""
+    given = dict(in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
+                 output_axes=output_axes)
+    for name, axes in given.items():
+        if axes is None:
+            continue
+        if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+            continue
+        try:
+            items = tuple(axes) if not isinstance(axes, (str, bytes, dict)) else None
+        except Exception:
+            items = None
+        if items is None or any(isinstance(ax, (bool, np.bool_)) or not isinstance(ax, numbers.Integral)
+                                for ax in items):
+            raise TypeError(f"{name}: expected an int or a sequence of ints, got {ck.shown(axes)}")
+    jax_axes = (in_axis, out_axis, batch_axis) != (None, None, None)
+    keras_axes = (input_axes, output_axes) != (None, None)
+    if jax_axes and keras_axes:
+        raise ValueError("in_axis/out_axis/batch_axis (JAX) and input_axes/output_axes (Keras) "
+                         "exclude each other")
+    if keras_axes and (input_axes is None or output_axes is None):
+        raise ValueError(f"input_axes, output_axes: give both or neither, got "
+                         f"input_axes={ck.shown(input_axes)}, output_axes={ck.shown(output_axes)}")
 
 
 def _check_variance(scale=1.0, mode="fan_in", distribution="truncated_normal", layout="torch",
-                    **_):
+                    **params):
     _positive("scale", scale)
     _choice("mode", mode, MODES)
     _choice("distribution", distribution, DISTRIBUTIONS)
     _choice("layout", layout, LAYOUTS)
+    _check_axes(**params)
 
 
 def _check_family(gain=None, nonlinearity="leaky_relu", a=0.0, mode="fan_in", truncated=None,
-                  layout="torch", **_):
-    _gain(gain, nonlinearity, a)
+                  layout="torch", **params):
+    g = _gain(gain, nonlinearity, a)
+    _gain_scale(g)
     _choice("mode", mode, MODES)
     _truncated(truncated, _choice("layout", layout, LAYOUTS))
+    _check_axes(**params)
 
 
 def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> float:
@@ -121,35 +173,67 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
     if layout == "keras" or axes.get("input_axes") is not None:  # Keras' max(1, n)
         fan = max(1.0, fan)
     if not fan > 0:
-        raise ValueError(f"shape: {mode} is {fan} for shape {full!r} under layout={layout!r}; "
+        raise ValueError(f"shape: {mode} is {fan} for shape {ck.shown(full)} under layout={ck.shown(layout)}; "
                          f"variance scaling needs a positive fan")
     return 1.0 / fan
 
 
-def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, dtype: Any,
-          seed: SeedLike, out: Any, rows: Any, device: Any) -> Array:
+def _scaled(shape: tuple, scale: float, mode: Any, distribution: Any, layout: Any, axes: dict, *,
+            name: str, value: Any, dtype: Any, seed: SeedLike, out: Any, rows: Any,
+            device: Any) -> Array:
+    """:func:`variance_scaling` with a checked ``scale`` (> 0): the variance initializers' common
+    path. ``name`` and ``value`` are the user's parameter that set the scale (``scale``, or
+    ``gain`` for glorot and kaiming), which the errors about the values' size name."""
+    mode = _choice("mode", mode, MODES)
+    distribution = _choice("distribution", distribution, DISTRIBUTIONS)
+    layout = _choice("layout", layout, LAYOUTS)
+    if distribution == "normal":
+        distribution = "truncated_normal" if layout == "keras" else "untruncated_normal"
+    variance = scale * _variance(shape, out, mode, layout, axes)
+    return _draw(shape, variance, distribution, layout, name=name, value=value, dtype=dtype,
+                 seed=seed, out=out, rows=rows, device=device)
+
+
+def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name: str, value: Any,
+          dtype: Any, seed: SeedLike, out: Any, rows: Any, device: Any) -> Array:
     """Values of variance ``variance`` from ``distribution`` ("truncated_normal",
     "untruncated_normal" or "uniform"); for complex dtypes JAX's variants (the uniform disk
-    only under ``layout="jax"``; torch's independent uniform parts otherwise)."""
+    only under ``layout="jax"``; torch's independent uniform parts otherwise). Values that the
+    dtype cannot hold raise ``ValueError`` naming ``name`` (the user's parameter, ``value``)
+    before anything is written."""
     dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
+    part = np.finfo(dt).dtype  # the dtype of each real or imaginary part
     std = math.sqrt(variance)
+    if not std > 0:
+        raise ValueError(f"{name}: {ck.shown(value)} is too small: the variance {name} gives "
+                         f"underflows to 0")
     jax_complex = distribution == "truncated_normal" or (distribution == "uniform" and layout == "jax")
     if dt.kind == "c" and jax_complex:
-        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
-        if distribution == "uniform":
-            kind, c, scale = DISK, 0.0, std
-        else:
+        if distribution == "uniform":  # the disk of radius sqrt(2) std
+            kind, c, scale, reach = DISK, 0.0, std, std * math.sqrt(2.0)
+        else:  # the modulus cut at 2 scale
             kind, c, scale = TRUNCATED, -math.expm1(-4.0), std / COMPLEX_TRUNCATED_STD
+            reach = 2.0 * scale
+        ck.fits(name, reach, part, value)  # the polar kernel computes in the part's precision
+        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
         t.fill(seed, fill_uniform, *fills.uniform_params(0.0, 1.0, dt))
         t.run(polar_, kind, c, scale)
         return t.result()
     if distribution == "truncated_normal":
         s = std / TRUNCATED_STD
+        ck.fits(name, 2.0 * s, dt, value)
         return fills.truncated_normal(*shape, std=s, lo=-2.0 * s, hi=2.0 * s, dtype=dt, seed=seed,
                                       out=out, rows=rows, device=device)
     if distribution == "untruncated_normal":
+        ck.fits(name, fills.Z_MAX * (std / math.sqrt(2.0) if dt.kind == "c" else std), part, value)
         return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows, device=device)
     limit = math.sqrt(3.0 * variance)
+    ck.fits(name, limit, part, value)
+    try:
+        fills.uniform_params(-limit, limit, dt)
+    except ValueError:  # high - low = 2 limit beyond the precision the values are computed in
+        raise ValueError(f"{name}: {ck.shown(value)} gives values in [-{limit:g}, {limit:g}), too wide "
+                         f"an interval for {dt.name} (its width must be a finite float)") from None
     return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows, device=device)
 
 
@@ -235,16 +319,14 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
     --------
     >>> w = fastinit.variance_scaling(3, 3, 64, 128, scale=2.0, layout="keras", seed=0)  # Keras HeNormal
     """
-    scale = _positive("scale", scale)
-    mode = _choice("mode", mode, MODES)
-    distribution = _choice("distribution", distribution, DISTRIBUTIONS)
-    layout = _choice("layout", layout, LAYOUTS)
-    if distribution == "normal":
-        distribution = "truncated_normal" if layout == "keras" else "untruncated_normal"
-    axes = dict(in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
-                output_axes=output_axes)
-    variance = scale * _variance(shape, out, mode, layout, axes)
-    return _draw(shape, variance, distribution, layout, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+    checked = _positive("scale", scale)
+    return _scaled(shape, checked, mode, distribution, layout, _axes_of(locals()), name="scale",
+                   value=scale, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+
+
+def _axes_of(params: dict) -> dict:
+    """The explicit-axes parameters of a variance initializer's call."""
+    return {k: params[k] for k in ("in_axis", "out_axis", "batch_axis", "input_axes", "output_axes")}
 
 
 def _normal_kind(truncated: Any, layout: str) -> str:
@@ -277,10 +359,9 @@ def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axi
     {axes}
     {common}
     """
-    return variance_scaling(*shape, scale=_positive("gain", gain) ** 2, mode="fan_avg",
-                            distribution="uniform", layout=layout, in_axis=in_axis,
-                            out_axis=out_axis, batch_axis=batch_axis, input_axes=input_axes,
-                            output_axes=output_axes, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+    scale = _gain_scale(_positive("gain", gain), power=True)
+    return _scaled(shape, scale, "fan_avg", "uniform", layout, _axes_of(locals()), name="gain",
+                   value=gain, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -312,11 +393,10 @@ def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
     {axes}
     {common}
     """
-    return variance_scaling(*shape, scale=_positive("gain", gain) ** 2, mode="fan_avg",
-                            distribution=_normal_kind(truncated, layout), layout=layout,
-                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
-                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows, device=device)
+    scale = _gain_scale(_positive("gain", gain), power=True)
+    return _scaled(shape, scale, "fan_avg", _normal_kind(truncated, layout), layout,
+                   _axes_of(locals()), name="gain", value=gain, dtype=dtype, seed=seed, out=out,
+                   rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -357,10 +437,9 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
     {common}
     """
     g = _gain(gain, nonlinearity, a)
-    return variance_scaling(*shape, scale=g * g, mode=mode, distribution="uniform", layout=layout,
-                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
-                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows, device=device)
+    name, value = ("a", a) if gain is None else ("gain", gain)
+    return _scaled(shape, _gain_scale(g), mode, "uniform", layout, _axes_of(locals()), name=name,
+                   value=value, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -396,11 +475,10 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
     {common}
     """
     g = _gain(gain, nonlinearity, a)
-    return variance_scaling(*shape, scale=g * g, mode=mode,
-                            distribution=_normal_kind(truncated, layout), layout=layout,
-                            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
-                            input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows, device=device)
+    name, value = ("a", a) if gain is None else ("gain", gain)
+    return _scaled(shape, _gain_scale(g), mode, _normal_kind(truncated, layout), layout,
+                   _axes_of(locals()), name=name, value=value, dtype=dtype, seed=seed, out=out,
+                   rows=rows, device=device)
 
 
 @initializer(check=_check_family)
@@ -468,12 +546,14 @@ he_normal = kaiming_normal
 
 # --- orthogonal ----------------------------------------------------------------------------------
 
-def _check_orthogonal(gain=1.0, layout="torch", column_axis=None, **_):
-    ck.real("gain", gain)
+def _check_orthogonal(gain=1.0, layout="torch", column_axis=None, dtype=None, **_):
+    g = ck.real("gain", gain)
+    if dtype is not None:
+        ck.fits("gain", g, np.dtype(dtype))
     _choice("layout", layout, LAYOUTS)
     if column_axis is not None and (isinstance(column_axis, bool) or
                                     not isinstance(column_axis, (numbers.Integral, np.integer))):
-        raise TypeError(f"column_axis: expected an int, got {column_axis!r}")
+        raise TypeError(f"column_axis: expected an int, got {ck.shown(column_axis)}")
 
 
 @initializer(check=_check_orthogonal)
@@ -536,7 +616,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
     layout = _choice("layout", layout, LAYOUTS)
     full = ck.shape_from(shape, out)
     if len(full) < 2:
-        raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {full!r}")
+        raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {ck.shown(full)}")
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     dt = t.dtype
     ck.fits("gain", gain, dt)  # |W| <= |gain|
@@ -552,7 +632,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         m, n = math.prod(moved[:-1]), moved[-1]
     if max(m, n) > MAX_DIM:
         raise ValueError(f"shape: LAPACK takes matrices up to {MAX_DIM} rows and columns; "
-                         f"{full!r} flattens to {m} x {n}")
+                         f"{ck.shown(full)} flattens to {m} x {n}")
     s = seed64(seed)
     work_dt = np.dtype(np.float32) if dt == np.float16 else dt
     if t.device is not None:
@@ -570,7 +650,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         if gain != 1.0:
             a *= a.dtype.type(gain)
     if in_place:
-        return a
+        return t.result()  # out itself (a numpy subclass was filled through an ndarray view)
     return t.assign(np.moveaxis(a, -1, ax)[t.first:t.first + t.shape[0]])
 
 
@@ -617,14 +697,16 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
 
 def _axis(name: str, axis: Any, ndim: int) -> int:
     if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name}: expected an int, got {axis!r}")
+        raise TypeError(f"{name}: expected an int, got {ck.shown(axis)}")
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}: axis {axis} is out of range for {ndim} dimensions")
     return int(axis) % ndim
 
 
-def _check_delta_orthogonal(gain=1.0, column_axis=-1, **_):
-    ck.real("gain", gain)
+def _check_delta_orthogonal(gain=1.0, column_axis=-1, dtype=None, **_):
+    g = ck.real("gain", gain)
+    if dtype is not None:
+        ck.fits("gain", g, np.dtype(dtype))
     _axis("column_axis", column_axis, 2)
 
 
@@ -658,10 +740,10 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     full = t.full
     if not 3 <= len(full) <= 5:
-        raise ValueError(f"shape: delta_orthogonal needs 3, 4 or 5 dimensions, got {full!r}")
+        raise ValueError(f"shape: delta_orthogonal needs 3, 4 or 5 dimensions, got {ck.shown(full)}")
     if full[-1] < full[-2]:
         raise ValueError(f"shape: delta_orthogonal needs in <= out (shape[-2] <= shape[-1]), "
-                         f"got {full!r}")
+                         f"got {ck.shown(full)}")
     _axis("column_axis", column_axis, 2)
     q = orthogonal(full[-2:], gain=gain, layout="jax", column_axis=column_axis, dtype=t.dtype,
                    seed=seed)  # on the host: one in x out matrix of the kernel's
@@ -679,24 +761,35 @@ def _value(name: str, value: Any, dt: np.dtype) -> float:
 
 
 def _shifts(shift: Any) -> tuple:
-    """``shift`` as (s0, s1 or None): an int, or a pair of ints (a tuple or a list)."""
-    shifts = tuple(shift) if isinstance(shift, (tuple, list)) and len(shift) == 2 else (shift, None)
-    for s in shifts:
-        if s is not None and (isinstance(s, bool) or not isinstance(s, (numbers.Integral, np.integer))):
-            raise TypeError(f"shift: expected an int or a pair of ints, got {shift!r}")
-    return shifts
+    """``shift`` as (s0, s1 or None), Python ints of any size: an int, or a pair of ints (a
+    tuple or a list)."""
+    given = tuple(shift) if isinstance(shift, (tuple, list)) and len(shift) == 2 else (shift,)
+    for s in given:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
+            raise TypeError(f"shift: expected an int or a pair of ints, got {ck.shown(shift)}")
+    shifts = tuple(operator.index(s) for s in given)
+    return shifts if len(shifts) == 2 else (shifts[0], None)
 
 
-def _check_identity(gain=1.0, shift=0, **_):
-    ck.real("gain", gain)
+def _check_identity(gain=1.0, shift=0, dtype=None, **_):
+    g = ck.real("gain", gain)
+    if dtype is not None:
+        ck.fits("gain", g, np.dtype(dtype))
     _shifts(shift)
 
 
-def _check_dirac(groups=1, **_):
-    if isinstance(groups, bool) or not isinstance(groups, (numbers.Integral, np.integer)):
-        raise TypeError(f"groups: expected an int, got {groups!r}")
+def _check_dirac(groups=1, **_) -> int:
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (numbers.Integral, np.integer)):
+        raise TypeError(f"groups: expected an int, got {ck.shown(groups)}")
     if groups < 1:
-        raise ValueError(f"groups: must be >= 1, got {groups!r}")
+        raise ValueError(f"groups: must be >= 1, got {ck.shown(groups)}")
+    return operator.index(groups)
+
+
+def _rows_of(t: "fills._Target") -> np.ndarray:
+    """The leading-axis indices of the rows a call asked for (full-tensor coordinates): the
+    patterns below index only those, so that their index arrays never outgrow the output."""
+    return np.arange(t.first, t.first + t.shape[0], dtype=np.int64)
 
 
 @initializer(check=_check_identity)
@@ -740,16 +833,20 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     full = t.full
     if len(full) == 0:
         raise ValueError("shape: identity needs at least 1 dimension, got ()")
-    if len(full) == 1:
+    if len(full) == 1 or math.prod(t.shape) == 0:  # a bias, or nothing to write
         return t.scatter((np.empty(0, np.int64),), 0)
     k = min(full[-2], full[-1])
-    diag = np.arange(k)
     s0, s1 = shifts
-    if len(full) == 2:
-        s1 = 0 if s1 is None else s1
-        index = ((diag + s0) % full[0], (diag + s1) % full[1])
-    else:
-        s1 = s0 if s1 is None else s1
+    if len(full) == 2:  # W[(i + s0) % m, (i + s1) % n] = gain, i < k: row r has i = (r - s0) % m
+        s0, s1 = s0 % full[0], (0 if s1 is None else s1) % full[1]
+        r = _rows_of(t)
+        i = (r - s0) % full[0]
+        keep = i < k
+        index = (r[keep], (i[keep] + s1) % full[1])
+    else:  # the output's rows hold at least in * out >= k elements each
+        s1 = (s0 if s1 is None else s1) % full[-1]
+        s0 %= full[-2]
+        diag = np.arange(k, dtype=np.int64)
         centres = tuple(np.full(k, (d + 1) // 2 - 1) for d in full[:-2])
         index = centres + ((diag + s0) % full[-2], (diag + s1) % full[-1])
     return t.scatter(index, gain)
@@ -775,10 +872,11 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     """
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     if len(t.full) != 2:
-        raise ValueError(f"shape: eye needs exactly 2 dimensions, got {t.full!r}")
+        raise ValueError(f"shape: eye needs exactly 2 dimensions, got {ck.shown(t.full)}")
     check_seed(seed)
     gain = _value("gain", gain, t.dtype)
-    diag = np.arange(min(t.full))
+    k = min(t.full)
+    diag = np.arange(min(t.first, k), min(t.first + t.shape[0], k), dtype=np.int64)  # rows asked for
     return t.scatter((diag, diag), gain)
 
 
@@ -807,17 +905,20 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
     full = t.full
     if not 3 <= len(full) <= 5:
-        raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {full!r}")
-    _check_dirac(groups)
+        raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {ck.shown(full)}")
+    groups = _check_dirac(groups)
     check_seed(seed)
     if full[0] % groups:
-        raise ValueError(f"groups: must be >= 1 and divide shape[0]={full[0]}, got {groups!r}")
+        raise ValueError(f"groups: must be >= 1 and divide shape[0]={full[0]}, got {ck.shown(groups)}")
+    if math.prod(t.shape) == 0:  # nothing to write (and nothing allocated per group)
+        return t.scatter((np.empty(0, np.int64),), 0)
     per = full[0] // groups
-    d = np.arange(min(per, full[1]))
-    g = np.repeat(np.arange(groups), d.size)
-    dd = np.tile(d, groups)
-    centre = tuple(np.full(dd.size, k // 2) for k in full[2:])
-    return t.scatter((g * per + dd, dd) + centre, 1.0)
+    r = _rows_of(t)  # output channel r = g * per + d is 1 at input channel d < min(per, in)
+    d = r % per
+    keep = d < min(per, full[1])
+    r, d = r[keep], d[keep]
+    centre = tuple(np.full(d.size, k // 2) for k in full[2:])
+    return t.scatter((r, d) + centre, 1.0)
 
 
 # --- stft ----------------------------------------------------------------------------------------
@@ -827,9 +928,24 @@ def _check_stft(side="real", window="hann", scaling="density", periodic=False, *
     if scaling is not None:
         _choice("scaling", scaling, ("density", "spectrum"))
     if not isinstance(periodic, (bool, np.bool_)):
-        raise TypeError(f"periodic: expected a bool, got {periodic!r}")
+        raise TypeError(f"periodic: expected a bool, got {ck.shown(periodic)}")
     if isinstance(window, str):
         _window(window, 1, False)
+    elif window is not None:
+        _window_values(window)
+
+
+def _window_values(window: Any) -> np.ndarray:
+    """A window given as values: a 1-D array of finite numbers (its length needs the shape)."""
+    try:
+        win = np.asarray(window, dtype=np.float64)
+    except Exception:  # strings, objects, ragged or absurdly nested lists
+        raise TypeError(f"window: expected a scipy.signal window name, an array of numbers or None, "
+                        f"got {ck.shown(window)}") from None
+    if win.ndim != 1 or not np.all(np.isfinite(win)):
+        raise ValueError(f"window: expected a 1-D array of finite values, got {ck.shown(window)} "
+                         f"(shape {win.shape})")
+    return win
 
 
 def _window(window: Any, length: int, periodic: bool) -> Array:
@@ -839,15 +955,15 @@ def _window(window: Any, length: int, periodic: bool) -> Array:
         try:
             return scipy.signal.get_window(window, length, fftbins=periodic)
         except (ValueError, TypeError) as e:
-            raise ValueError(f"window: {window!r} is not a scipy.signal window ({e})") from None
-    win = np.asarray(window, dtype=np.float64)
-    if win.shape != (length,) or not np.all(np.isfinite(win)):
+            raise ValueError(f"window: {ck.shown(window)} is not a scipy.signal window ({e})") from None
+    win = _window_values(window)
+    if win.shape != (length,):
         raise ValueError(f"window: expected {length} finite values (the frame length), got shape "
                          f"{win.shape}")
     return win
 
 
-@initializer(check=_check_stft)
+@initializer(check=_check_stft, dtypes=ck.REAL_DTYPES)
 def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | None = "density",
          periodic: bool = False, dtype: Any = None, seed: SeedLike = None,
          out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
@@ -889,10 +1005,10 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     check_seed(seed)
     t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
     if len(t.full) != 3:
-        raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {t.full!r}")
+        raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {ck.shown(t.full)}")
     frames, _, bins = t.full
     if bins < 2:
-        raise ValueError(f"shape: stft needs fft_bins >= 2, got {t.full!r}")
+        raise ValueError(f"shape: stft needs fft_bins >= 2, got {ck.shown(t.full)}")
     first = t.first
     wt = np.float64 if t.dtype == np.float64 else np.float32
     freq = np.arange(bins, dtype=wt) / wt((bins - 1) * 2)
@@ -937,7 +1053,7 @@ def _lux(kind: str, code: str):
         if shape:
             dims = ck.shape_from(shape, None)
             if not dims and rows is not None:
-                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {rows!r}")
+                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {ck.shown(rows)}")
             shape = (dims + (2,),)
         elif out is not None and (ck.described(out) is None or ck.described(out).shape[-1:] != (2,)):
             raise ValueError(f"out: {name} writes ComplexF16 values as float16 pairs, so out "

@@ -28,10 +28,12 @@ call; an Initializer bound to an int does not).
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Any, Callable
 
 import numpy as np
 
+from . import _checks as ck
 from . import initializers as ini
 from .initializer import ALIASES, FUNCTIONS, Initializer
 
@@ -44,9 +46,45 @@ def _bind(name: str, **params: Any) -> Initializer:
     return Initializer(name, **{k: v for k, v in params.items() if v is not None})
 
 
+# A factory whose framework names a parameter differently from fastinit (Keras' ``stddev``,
+# ``minval``; torch's ``a``, ``b``; JAX's and Keraflow's ``scale``), or computes with it, checks
+# it first under the framework's name, so that an error names the parameter the user passed.
+
+def _real(name: str, value: Any, *, finite: bool = True) -> Any:
+    """``value`` unchanged, after checking that it is a real number (finite when ``finite``)."""
+    if value is not None:
+        ck.real(name, value, finite=finite)
+    return value
+
+
+def _std(name: str, value: Any, *, positive: bool = False) -> Any:
+    """``value`` unchanged, after checking that it is a standard deviation."""
+    if value is not None:
+        ck.std_value(value, positive=positive, name=name)
+    return value
+
+
+def _ordered(lo_name: str, lo: Any, hi_name: str, hi: Any, *, finite: bool = True) -> None:
+    """Both real (finite when ``finite``), ``lo < hi``."""
+    a, b = ck.real(lo_name, lo, finite=finite), ck.real(hi_name, hi, finite=finite)
+    if not a < b:
+        raise ValueError(f"{lo_name}, {hi_name}: need {lo_name} < {hi_name}, got "
+                         f"{lo_name}={ck.shown(lo)}, {hi_name}={ck.shown(hi)}")
+
+
+def _constant_value(name: str, value: Any) -> Any:
+    """A constant's value (real or complex), checked under the framework's ``name``."""
+    if isinstance(value, (complex, np.complexfloating)):
+        ck.real(name, value.real), ck.real(name, value.imag)
+    else:
+        _real(name, value)
+    return value
+
+
 # --- torch.nn.init ---------------------------------------------------------------------------------
 
 def _t_uniform(a=0.0, b=1.0):
+    _ordered("a", a, "b", b)
     return _bind("uniform", low=a, high=b)
 
 
@@ -55,11 +93,12 @@ def _t_normal(mean=0.0, std=1.0):
 
 
 def _t_trunc_normal(mean=0.0, std=1.0, a=-2.0, b=2.0):
+    _ordered("a", a, "b", b, finite=False)
     return _bind("truncated_normal", mean=mean, std=std, lo=a, hi=b)
 
 
 def _t_constant(val=None):
-    return _bind("constant", value=val)
+    return _bind("constant", value=_constant_value("val", val))
 
 
 def _t_kaiming(name):
@@ -96,7 +135,11 @@ def _k_seed(seed):
     """A Keras seed: an int, None, or a serialized ``keras.random.SeedGenerator`` (its seed; a
     SeedGenerator advances on every call in Keras, an Initializer does not)."""
     if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
-        return (seed.get("config") or {}).get("seed")
+        config = seed.get("config") or {}
+        if not isinstance(config, dict):
+            raise TypeError(f"seed: a serialized SeedGenerator's config must be a dict, got "
+                            f"{ck.shown(config)}")
+        return config.get("seed")
     return seed
 
 
@@ -125,17 +168,24 @@ def _k_variance_scaling(scale=1.0, mode="fan_in", distribution="truncated_normal
 
 
 def _k_random_normal(mean=0.0, stddev=0.05, seed=None):
-    return _bind("normal", mean=mean, std=stddev, seed=_k_seed(seed))
+    return _bind("normal", mean=mean, std=_std("stddev", stddev), seed=_k_seed(seed))
 
 
 def _k_random_uniform(minval=-0.05, maxval=0.05, seed=None):
+    _ordered("minval", minval, "maxval", maxval)
     return _bind("uniform", low=minval, high=maxval, seed=_k_seed(seed))
 
 
 def _k_truncated_normal(mean=0.0, stddev=0.05, seed=None):
     """Keras' TruncatedNormal: bounds two standard deviations around the mean, no correction."""
-    return _bind("truncated_normal", mean=mean, std=stddev, lo=mean - 2 * stddev,
-                 hi=mean + 2 * stddev, seed=_k_seed(seed))
+    ck.real("mean", mean)
+    ck.std_value(stddev, positive=True, name="stddev")
+    with np.errstate(over="ignore"):
+        lo, hi = mean - 2 * stddev, mean + 2 * stddev
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"mean, stddev: the bounds mean -+ 2 stddev must be finite and apart, got "
+                         f"mean={ck.shown(mean)}, stddev={ck.shown(stddev)}")
+    return _bind("truncated_normal", mean=mean, std=stddev, lo=lo, hi=hi, seed=_k_seed(seed))
 
 
 def _k_stft(side="real", window="hann", scaling="density", periodic=False):
@@ -143,7 +193,7 @@ def _k_stft(side="real", window="hann", scaling="density", periodic=False):
 
 
 _KERAS_CLASSES: dict[str, Callable[..., Initializer]] = {
-    "Constant": lambda value=0.0: _bind("constant", value=value),
+    "Constant": lambda value=0.0: _bind("constant", value=_constant_value("value", value)),
     "Zeros": lambda: _bind("zeros"),
     "Ones": lambda: _bind("ones"),
     "Identity": lambda gain=1.0: _bind("eye", gain=gain),
@@ -200,24 +250,46 @@ def _j_variance_scaling(scale=None, mode=None, distribution=None, in_axis=None, 
 
 
 def _j_truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
-    return _bind("truncated_normal", std=stddev, lo=lower * stddev, hi=upper * stddev, dtype=dtype)
+    ck.std_value(stddev, positive=True, name="stddev")
+    _ordered("lower", lower, "upper", upper, finite=False)
+    with np.errstate(over="ignore", under="ignore"):
+        lo, hi = lower * stddev, upper * stddev
+    if not lo < hi:  # the products underflowed
+        raise ValueError(f"lower, upper, stddev: the bounds lower * stddev and upper * stddev are "
+                         f"not apart, got lower={ck.shown(lower)}, upper={ck.shown(upper)}, "
+                         f"stddev={ck.shown(stddev)}")
+    return _bind("truncated_normal", std=stddev, lo=lo, hi=hi, dtype=dtype)
 
 
 def _j_orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    _real("scale", scale)
     return _bind("orthogonal", gain=scale, layout="jax",
-                 column_axis=None if column_axis == -1 else column_axis, dtype=dtype)
+                 column_axis=None if _is_minus_one(column_axis) else column_axis, dtype=dtype)
+
+
+def _is_minus_one(axis: Any) -> bool:
+    """``axis == -1`` for an int (not for arrays or other objects whose ``==`` is not a bool)."""
+    return isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)) and axis == -1
 
 
 def _j_delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    _real("scale", scale)
     return _bind("delta_orthogonal", gain=scale, column_axis=column_axis, dtype=dtype)
+
+
+def _j_uniform(scale=1e-2, dtype=None):
+    if scale is not None and ck.real("scale", scale) <= 0:
+        raise ValueError(f"scale: must be > 0 (values in [0, scale)), got {ck.shown(scale)}")
+    return _bind("uniform", low=0.0, high=scale, dtype=dtype)
 
 
 JAX: dict[str, Callable[..., Initializer]] = {
     "zeros": lambda: _bind("zeros"),
     "ones": lambda: _bind("ones"),
-    "constant": lambda value=None, dtype=None: _bind("constant", value=value, dtype=dtype),
-    "uniform": lambda scale=1e-2, dtype=None: _bind("uniform", low=0.0, high=scale, dtype=dtype),
-    "normal": lambda stddev=1e-2, dtype=None: _bind("normal", std=stddev, dtype=dtype),
+    "constant": lambda value=None, dtype=None: _bind("constant", value=_constant_value("value", value),
+                                                     dtype=dtype),
+    "uniform": _j_uniform,
+    "normal": lambda stddev=1e-2, dtype=None: _bind("normal", std=_std("stddev", stddev), dtype=dtype),
     "truncated_normal": _j_truncated_normal,
     "variance_scaling": _j_variance_scaling,
     "glorot_uniform": _j_variance("glorot_uniform"),
@@ -259,16 +331,22 @@ LUX.update({name: (lambda name=name: _bind(name)) for name in ini.LUX_FAMILY})
 
 # --- Keraflow --------------------------------------------------------------------------------------
 
+def _kf_uniform(scale=0.05):
+    if not ck.real("scale", scale) > 0:
+        raise ValueError(f"scale: must be > 0 (values in [-scale, scale)), got {ck.shown(scale)}")
+    return _bind("uniform", low=-scale, high=scale)
+
+
 KERAFLOW: dict[str, Callable[..., Initializer]] = {
-    "uniform": lambda scale=0.05: _bind("uniform", low=-scale, high=scale),
-    "normal": lambda scale=0.05: _bind("normal", std=scale),
+    "uniform": _kf_uniform,
+    "normal": lambda scale=0.05: _bind("normal", std=_std("scale", scale)),
     "lecun_uniform": lambda: _bind("lecun_uniform", layout="keraflow"),
     "glorot_normal": lambda: _bind("glorot_normal", layout="keraflow"),
     "glorot_uniform": lambda: _bind("glorot_uniform", layout="keraflow"),
     "he_normal": lambda: _bind("kaiming_normal", nonlinearity="relu", layout="keraflow"),
     "he_uniform": lambda: _bind("kaiming_uniform", nonlinearity="relu", layout="keraflow"),
-    "orthogonal": lambda scale=1.1: _bind("orthogonal", gain=scale, layout="keraflow"),
-    "identity": lambda scale=1.0: _bind("eye", gain=scale),
+    "orthogonal": lambda scale=1.1: _bind("orthogonal", gain=_real("scale", scale), layout="keraflow"),
+    "identity": lambda scale=1.0: _bind("eye", gain=_real("scale", scale)),
     "zero": lambda: _bind("zeros"),
     "one": lambda: _bind("ones"),
 }
@@ -294,9 +372,9 @@ def identifiers() -> list[str]:
 
 
 def _unknown(identifier: str) -> ValueError:
-    close = difflib.get_close_matches(identifier, identifiers(), n=5, cutoff=0.6)
+    close = difflib.get_close_matches(identifier, identifiers(), n=5, cutoff=0.6) if len(identifier) <= 100 else []
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    return ValueError(f"identifier: unknown initializer {identifier!r}{hint}")
+    return ValueError(f"identifier: unknown initializer {ck.shown(identifier)}{hint}")
 
 
 def _factory(identifier: str) -> Callable[..., Initializer]:
@@ -334,7 +412,7 @@ def get(identifier: Any) -> Any:
         return _factory(identifier)()
     if callable(identifier):
         return identifier
-    raise TypeError(f"identifier: expected a str, a dict or a callable, got {identifier!r}")
+    raise TypeError(f"identifier: expected a str, a dict or a callable, got {ck.shown(identifier)}")
 
 
 def serialize(initializer: Any) -> dict[str, Any]:
@@ -346,7 +424,7 @@ def serialize(initializer: Any) -> dict[str, Any]:
         initializer = get(initializer)
     if not isinstance(initializer, Initializer):
         raise TypeError(f"initializer: expected a fastinit.Initializer or an identifier, got "
-                        f"{initializer!r}")
+                        f"{ck.shown(initializer)}")
     if isinstance(initializer.params.get("seed"), np.random.Generator):
         raise TypeError("seed: a numpy.random.Generator cannot be serialized; bind an int or a "
                         "fastinit.Key")
@@ -363,23 +441,28 @@ def deserialize(config: Any) -> Initializer:
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"config: expected a dict with 'class_name' and 'config', got {config!r}")
+        raise ValueError(f"config: expected a dict with 'class_name' and 'config', got {ck.shown(config)}")
     name = config["class_name"]
-    params = dict(config.get("config") or {})
     if not isinstance(name, str):
-        raise ValueError(f"config: class_name must be a str, got {name!r}")
+        raise ValueError(f"config: class_name must be a str, got {ck.shown(name)}")
+    params = config.get("config") or {}
+    if not isinstance(params, dict):
+        raise TypeError(f"config: the 'config' entry must be a dict of parameters, got {ck.shown(params)}")
+    bad = [k for k in params if not isinstance(k, str)]
+    if bad:
+        raise TypeError(f"config: parameter names must be str, got {ck.shown(bad[0])}")
+    params = dict(params)
     factory = _factory(name)
+    import inspect
     try:
-        return factory(**params)
-    except TypeError as e:
-        if "unexpected keyword argument" not in str(e):
-            raise
-        import inspect
+        inspect.signature(factory).bind(**params)
+    except TypeError:
         accepted = ", ".join(inspect.signature(factory).parameters) or "none"
         hint = "" if name.startswith("fastinit.") else (
-            f"; for fastinit's own {name!r} use class_name 'fastinit.{name.split('.')[-1]}'")
-        raise TypeError(f"config: {name!r} takes the parameters ({accepted}), got "
-                        f"{sorted(params)}{hint}") from None
+            f"; for fastinit's own {ck.shown(name)} use class_name 'fastinit.{name.split('.')[-1]}'")
+        raise TypeError(f"config: {ck.shown(name)} takes the parameters ({accepted}), got "
+                        f"{ck.shown(sorted(params))}{hint}") from None
+    return factory(**params)
 
 
 # --- the README table ------------------------------------------------------------------------------

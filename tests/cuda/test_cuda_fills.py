@@ -104,6 +104,23 @@ def test_truncnorm_equals_cpu(dtype, case, start, n):
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_truncnorm_bound_on_candidates(dtype, monkeypatch):
+    """Where no candidate is accepted, each stream stops after MAX_CANDIDATES candidates and its
+    positions take the CPU kernel's fallback (the support's value nearest the mean; the CPU side
+    is tests/test_termination.py). The simulator reads the bound at run time, so it is lowered
+    here to keep the test short."""
+    import fastinit.cuda.truncnorm as gpu_truncnorm
+    from fastinit.fills import truncnorm_plan
+    monkeypatch.setattr(gpu_truncnorm, "MAX_CANDIDATES", 64)
+    kind, p, _ = truncnorm_plan(0.0, 1.0, -2.0, 2.0)
+    host = _flat(dtype, 40)
+    dev = cuda.to_device(host)
+    fc.fill_truncnorm(dev, 1, BLOCK - 20, kind, p, 100.0, 101.0)
+    out = dev.copy_to_host()
+    assert (out.view(np.float16) if dtype == "float16" else out).tolist() == [100.0] * 40
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("rows, cols, sparsity, start, n", [
     (33, 40, 0.5, 100, 300),          # ranked row keys (rows <= 64)
     (300, 41, 0.9, 4000, 300),        # Feistel, 6 rounds, across a block edge
