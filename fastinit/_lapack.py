@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._forksafe import ForkSafeLock
+from ._forksafe import ForkSafeLock, defer_sigint
 
 __all__ = ["orthonormalize"]
 
@@ -81,8 +81,15 @@ _blas_controller = []  # one threadpoolctl controller, made on first use (after 
 def _one_blas_thread():
     """Run LAPACK on one BLAS thread: OpenBLAS' blocked kernels split their sums differently
     with 1 and 2 threads (a few ulp apart), and the output must not depend on the thread count.
-    The limit is process-wide (``threadpoolctl``), so the calls are serialized by a lock."""
-    with _blas_lock:
+    The limit is process-wide (``threadpoolctl``), so the calls are serialized by a lock.
+
+    The whole section holds a Ctrl-C back (``defer_sigint``): threadpoolctl sets and restores
+    the limit in Python, where a KeyboardInterrupt would leave OpenBLAS on one thread for good
+    (or the lock held, and every later ``orthogonal`` blocked), and the generator behind this
+    context manager passes through Python code between them too. The section is one LAPACK call,
+    which a signal cannot stop anyway (Python runs handlers between bytecodes), so a Ctrl-C
+    still lands as soon as that call returns, after the limit is restored."""
+    with defer_sigint(), _blas_lock.lock:
         if not _blas_controller:
             from threadpoolctl import ThreadpoolController
             _blas_controller.append(ThreadpoolController().select(user_api="blas"))

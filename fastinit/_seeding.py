@@ -25,6 +25,11 @@ from ._forksafe import ForkSafeLock
 
 SeedLike = Union[int, np.integer, np.random.Generator, "Key", None]
 
+
+def _shown(value) -> str:
+    from ._checks import shown  # _checks imports _device; imported here, when an error is raised
+    return shown(value)
+
 _M64 = (1 << 64) - 1
 _lock = ForkSafeLock()
 _global = np.random.default_rng()
@@ -41,7 +46,7 @@ def seed(n: int | None = None) -> None:
         n = n.value
     elif n is not None:
         n = _as_int(n)
-    with _lock:
+    with _lock.lock:
         _global = np.random.default_rng(None if n is None else n % (1 << 128))
 
 
@@ -54,7 +59,7 @@ def _mix64(z: int) -> int:
 def _as_int(s) -> int:
     if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
         raise TypeError(f"seed: expected an int, a fastinit.Key, a numpy.random.Generator or None, "
-                        f"got {s!r}")
+                        f"got {_shown(s)}")
     return int(s)
 
 
@@ -70,7 +75,7 @@ def seed64(s: SeedLike) -> np.uint64:
     if isinstance(s, Key):
         return np.uint64(s.value)
     if s is None:
-        with _lock:
+        with _lock.lock:
             return np.uint64(_global.integers(0, 1 << 64, dtype=np.uint64))
     if isinstance(s, np.random.Generator):
         return np.uint64(s.integers(0, 1 << 64, dtype=np.uint64))
@@ -123,7 +128,7 @@ class Key:
         elif isinstance(name, (numbers.Integral, np.integer)) and not isinstance(name, (bool, np.bool_)):
             data = b"i" + str(int(name)).encode("ascii")
         else:
-            raise TypeError(f"name: expected a str or an int, got {name!r}")
+            raise TypeError(f"name: expected a str or an int, got {_shown(name)}")
         digest = hashlib.blake2b(self.value.to_bytes(8, "little") + data, digest_size=8,
                                  person=b"fastinit.key").digest()
         return Key(int.from_bytes(digest, "little"))

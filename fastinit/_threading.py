@@ -7,6 +7,10 @@ the child: multiprocessing with fork, torch DataLoader workers). The ``tbb`` whe
 environment, so it is preloaded here. A layer the user chose (``NUMBA_THREADING_LAYER`` or
 ``numba.config.THREADING_LAYER``) is left alone, and where TBB cannot load Numba's default
 stays, with the limits above.
+
+With ``workqueue`` (chosen by the user, or Numba's fallback when neither TBB nor OpenMP loads)
+a second parallel launch while one runs would abort the whole process, so :func:`launch` runs
+fastinit's kernels there one at a time.
 """
 import ctypes
 import glob
@@ -14,6 +18,8 @@ import os
 import sys
 
 import numba
+
+from ._forksafe import ForkSafeLock
 
 
 def _preload_tbb() -> bool:
@@ -39,3 +45,39 @@ def _choose_layer() -> None:
 
 
 _choose_layer()
+
+
+#: Numba's threading layer once a parallel launch (anyone's) has initialized it; it never changes
+_layer = None
+#: configured layers that cannot end up as workqueue
+_THREADSAFE = frozenset(("tbb", "omp", "safe", "threadsafe"))
+#: held while a kernel runs on workqueue (or before the layer is known); renewed in a forked child
+_running = ForkSafeLock()
+
+
+def launch(kernel, *args) -> None:
+    """``kernel(*args)`` for a parallel CPU kernel, one at a time where Numba needs it.
+
+    On TBB or OpenMP this is the plain call, and calls from several threads run at once. On
+    ``workqueue``, two parallel launches at once would abort the process, so launches from
+    several threads wait for each other (under ``_running``); so do launches before the first
+    parallel launch has initialized the layer, unless the configured layer cannot be
+    workqueue. Numba parallel functions of the user's own, run at the same time from another
+    thread, are outside this guard. The lock is taken with a C-level ``with``, so a Ctrl-C
+    cannot leave it held (see ``_forksafe``).
+    """
+    layer = _layer or _initialized_layer()
+    if layer == "workqueue" or (layer is None and numba.config.THREADING_LAYER not in _THREADSAFE):
+        with _running.lock:
+            kernel(*args)
+    else:
+        kernel(*args)
+
+
+def _initialized_layer():
+    global _layer
+    try:
+        _layer = numba.threading_layer()
+    except ValueError:  # no parallel launch yet
+        return None
+    return _layer

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks as ck
-from . import _device
+from . import _device, _threading
 from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import DTYPES, initializer
@@ -204,7 +204,7 @@ class _Target:
 
     def _launch(self, kernel, *args) -> None:
         if self.device is None:
-            kernel(*args)
+            _threading.launch(kernel, *args)
         else:
             gpu = self.gpu
             with gpu.arrays.context(self.device):
