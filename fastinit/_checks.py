@@ -11,11 +11,17 @@ import operator
 import reprlib
 from typing import Any, Iterable
 
+import ml_dtypes
 import numpy as np
 
 from ._device import GpuArray, describe, on_gpu
 
-REAL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+#: bfloat16, from ml_dtypes (which also makes ``numpy.dtype("bfloat16")`` known)
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+REAL_DTYPES = (np.dtype(np.float16), BFLOAT16, np.dtype(np.float32), np.dtype(np.float64))
+#: the integer view through which the kernels write each 16-bit float dtype's bits (the
+#: kernels' ``put`` tells the two formats apart by it)
+BITS16 = {np.dtype(np.float16): np.dtype(np.uint16), BFLOAT16: np.dtype(np.int16)}
 COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
 ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
 #: the most values (complex: real and imaginary parts) a tensor may hold: the kernels index the

@@ -141,6 +141,10 @@ class _Target:
             raise ValueError(f"shape: expected {ndim} dimensions, got {ck.shown(full)}")
         self.full = full
         self.dtype = ck.dtype_from(dtype, ref, allowed)
+        if self.device is not None and self.dtype == ck.BFLOAT16:
+            # the GPU kernels write bfloat16 (tests/cuda), but numba has no bfloat16 device array
+            # and torch exports none through __cuda_array_interface__
+            raise TypeError("dtype: bfloat16 is supported on the host only for now")
         ck.check_size(full, self.dtype)  # complex values count twice: the kernels fill the real view
         if full:
             first, stop = ck.row_range(rows, full[0])
@@ -187,13 +191,13 @@ class _Target:
 
     def _flat(self):
         """(the output's flat real view, elements per tensor element): complex as (re, im)
-        pairs, float16 as its uint16 bits."""
+        pairs, float16 and bfloat16 as their bits (``_checks.BITS16``)."""
         arr = self.array()
         f = arr.reshape(arr.size)  # numpy or numba device array alike
         if f.dtype.kind == "c":
             f = f.view(np.finfo(f.dtype).dtype)
-        elif f.dtype == np.float16:
-            f = f.view(np.uint16)
+        elif f.dtype in ck.BITS16:
+            f = f.view(ck.BITS16[f.dtype])
         return f, (2 if self.dtype.kind == "c" else 1)
 
     def run(self, kernel, *params) -> None:
@@ -236,8 +240,8 @@ class _Target:
             v = np.array(value, self.dtype)
             w = v if odd is None else np.array(odd, self.dtype)
             parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
-            if self.dtype == np.float16:
-                parts = tuple(p.view(np.uint16) for p in parts)
+            if self.dtype in ck.BITS16:
+                parts = tuple(p.view(ck.BITS16[self.dtype]) for p in parts)
             flat, _ = self._flat()
             with self.gpu.arrays.context(self.device):
                 self.gpu.fill_constant(flat, *(p[()] for p in parts))
@@ -263,8 +267,8 @@ class _Target:
         if per == 2:  # complex: (re, im) at 2k and 2k + 1
             at = np.stack([at, at + 1], axis=-1).reshape(-1)
             vals = vals.view(np.finfo(self.dtype).dtype)
-        elif self.dtype == np.float16:
-            vals = vals.view(np.uint16)
+        elif self.dtype in ck.BITS16:
+            vals = vals.view(ck.BITS16[self.dtype])
         with self.gpu.arrays.context(self.device):
             self.gpu.scatter(flat, at, vals)
         return self.result()

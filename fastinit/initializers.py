@@ -634,7 +634,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         raise ValueError(f"shape: LAPACK takes matrices up to {MAX_DIM} rows and columns; "
                          f"{ck.shown(full)} flattens to {m} x {n}")
     s = seed64(seed)
-    work_dt = np.dtype(np.float32) if dt == np.float16 else dt
+    work_dt = np.dtype(np.float32) if dt in ck.BITS16 else dt
     if t.device is not None:
         cupy = _cupy()
         if cupy is not None:

@@ -21,7 +21,7 @@ WATCHDOG_S = 300  # a first call compiles its kernel (seconds); a spinning call 
 EXTREME = settings(max_examples=150, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
-REALS = ["float16", "float32", "float64"]
+REALS = ["float16", "bfloat16", "float32", "float64"]
 sizes = st.integers(0, 40)
 seeds = st.integers(0, 2**64 - 1)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import fastinit
 
 shapes = st.lists(st.integers(0, 70), min_size=1, max_size=3).map(tuple)
-dtypes = st.sampled_from(["float16", "float32", "float64"])
+dtypes = st.sampled_from(["float16", "bfloat16", "float32", "float64"])
 seeds = st.integers(-(2**70), 2**70)
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 bounds = st.floats(-20, 20, allow_nan=False) | st.sampled_from([-math.inf, math.inf])

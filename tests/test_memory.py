@@ -16,7 +16,7 @@ FILLS = [
 
 
 @pytest.mark.parametrize("f", FILLS)
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
 def test_traced_peak_is_the_output(f, dtype):
     f(dtype=dtype, seed=0)  # compile outside the measurement
     out = np.empty((1000, 1000), dtype)

@@ -31,6 +31,11 @@ CASES = {
     "modulus-c64": lambda: fastinit.variance_scaling(3, 4219, dtype="complex64", seed=5),
     "modulus-c128": lambda: fastinit.variance_scaling(3, 4219, dtype="complex128", seed=5),
     "he_normal-keras-f32": lambda: fastinit.get("he_normal")(3, 3, 16, 128, seed=fastinit.Key(6).child("w")),
+    "uniform-bf16": lambda: fastinit.uniform(3, 4219, low=-1, high=1, dtype="bfloat16", seed=1),
+    "normal-bf16": lambda: fastinit.normal(3, 4219, mean=0.5, std=2, dtype="bfloat16", seed=2),
+    "truncnorm-narrow-bf16": lambda: fastinit.truncated_normal(3, 4219, lo=0.5, hi=0.6, dtype="bfloat16", seed=3),
+    "truncnorm-tail-bf16": lambda: fastinit.truncated_normal(3, 4219, lo=-np.inf, hi=-3, dtype="bfloat16", seed=3),
+    "sparse-bf16": lambda: fastinit.sparse(123, 401, sparsity=0.7, std=1e-39, dtype="bfloat16", seed=4),
 }
 
 
@@ -60,6 +65,11 @@ PINNED = {
     "truncnorm-tail-f16": "4340fa672039c861",
     "sparse-f32": "466e6b5c2796292c",
     "sparse-f64": "da268240e4db07b0",
+    "uniform-bf16": "d4165049b00a0f52",
+    "normal-bf16": "ab73b801619d357e",
+    "truncnorm-narrow-bf16": "984f2776b0b0c588",
+    "truncnorm-tail-bf16": "85391d12b8241717",
+    "sparse-bf16": "310314235930c2c5",
     "disk-c64": "da1fb95300596df3",
     "disk-c128": "2ed805ec80949bed",
     "modulus-c64": "8f335285aaf31799",

@@ -1,6 +1,7 @@
 """Host side of the GPU kernels: the same signatures as the CPU kernels, ``fill_x(out, seed,
 start, *params)`` on a flat device array (complex: its real view; float16: its uint16 bits),
 with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
+import ml_dtypes
 import numpy as np
 from numba import cuda
 
@@ -68,7 +69,9 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
     if out.dtype == np.float64:
         params = (mean, std, istd, za, zb, lam, ilam, lo, m, width * 2.0**-53, float(vmin), float(vmax), fb)
     else:
-        fb = _f(fb).astype(np.float16).view(np.uint16) if out.dtype == np.uint16 else _f(fb)
+        fb = _f(fb)
+        if out.dtype.itemsize == 2:  # float16 (uint16 bits) or bfloat16 (int16 bits), as put rounds
+            fb = fb.astype(np.float16 if out.dtype == np.uint16 else ml_dtypes.bfloat16).view(out.dtype)
         params = tuple(_f(v) for v in (mean, std, istd, za, zb, lam, ilam, lo, m)) + (
             _f(width) * _f(2.0**-24), _f(vmin), _f(vmax), fb)
     _truncnorm.truncnorm[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start),

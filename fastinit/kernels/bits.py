@@ -264,3 +264,19 @@ def u53_to_f64(k):
     hi = u64_as_f64((k >> np.uint64(32)) | _2P84)
     lo = u64_as_f64((k & np.uint64(0xFFFFFFFF)) | _2P52)
     return add(sub(hi, _2P84_52), lo)
+
+
+_u = np.uint32
+_BF16_HALF = _u(0x7FFF)
+_1, _16 = _u(1), _u(16)
+
+
+@njit(forceinline=True, error_model="numpy")
+def f32_to_bf16_bits(x):
+    """Round a finite float32 to the nearest bfloat16 (ties to even) and return its 16 bits as
+    an int16 (bfloat16 is the top half of a float32): integer operations only, the same on the
+    CPU and the GPU, and vectorizable. A value beyond bfloat16's largest (3.3895e38) rounds to
+    infinity; the fills check that none gets there."""
+    b = f32_as_u32(x)
+    b = add32(b, add32(_BF16_HALF, and32(shr32(b, _16), _1)))
+    return np.int16(shr32(b, _16))

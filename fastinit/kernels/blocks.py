@@ -9,7 +9,7 @@ task count nor the thread count can change the output.
 from numba import njit, types
 from numba.extending import overload
 
-from .bits import f32_to_f16_bits
+from .bits import f32_to_bf16_bits, f32_to_f16_bits
 from .rng import BLOCK
 
 MAX_TASKS = 256  # enough tasks to balance any core count, few enough that scratch allocation is free
@@ -52,7 +52,8 @@ def finish(out, tmp, start, block):
 
 
 def put(dst, i, v):
-    """``dst[i] = v`` in ``dst``'s format: float16 outputs arrive as uint16 views (IEEE bits)."""
+    """``dst[i] = v`` in ``dst``'s format: float16 outputs arrive as uint16 views (IEEE bits),
+    bfloat16 ones as int16 views (the float32 value rounded to nearest, ties to even)."""
 
 
 @overload(put)
@@ -60,6 +61,9 @@ def _put(dst, i, v):
     if dst.dtype == types.uint16:
         def impl(dst, i, v):
             dst[i] = f32_to_f16_bits(v)
+    elif dst.dtype == types.int16:
+        def impl(dst, i, v):
+            dst[i] = f32_to_bf16_bits(v)
     else:
         def impl(dst, i, v):
             dst[i] = v

@@ -122,11 +122,13 @@ def _keep_bits(v, keep, nudge):
             b = f64_as_u64(v)
             b = b | (u32_to_u64(nudge) & _U((b & _ABS64) == _U(0)))
             return u64_as_f64(b & ((u32_to_u64(keep) << _U(32)) | u32_to_u64(keep)))
-    else:
+    else:  # 16-bit: float16 as uint16, bfloat16 as int16 (sign bit 15 in both)
+        cast = np.uint16 if v == types.uint16 else np.int16
+
         def impl(v, keep, nudge):
             b = to_u32(v)
             b = or32(b, and32(nudge, to_u32(and32(b, _ABS16) == _u(0))))
-            return np.uint16(and32(b, keep))
+            return cast(and32(b, keep))
     return impl
 
 

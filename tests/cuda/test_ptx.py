@@ -21,7 +21,7 @@ from fastinit.cuda.arrays import SIMULATOR
 
 PLAIN = re.compile(r"\b(mul|add|sub)\.f(32|64)\b")  # no rounding mode: contractible
 FMA = re.compile(r"\bfma\.rn\.f(32|64)\b")
-OUTS = ["float32", "float64", "uint16"]  # flat outputs; uint16: float16 bits
+OUTS = ["float32", "float64", "uint16", "int16"]  # flat outputs; uint16: float16 bits, int16: bfloat16
 
 
 def _no_nvvm():
@@ -114,7 +114,7 @@ def _ptx(kernel, sig, cc, monkeypatch, fma=True):
 
 @pytest.mark.parametrize("fill, out", [(f, o) for f in ("uniform", "normal", "truncnorm", "sparse",
                                                         "constant", "scatter", "polar")
-                                       for o in OUTS if not (f == "polar" and o == "uint16")])
+                                       for o in OUTS if not (f == "polar" and o in ("uint16", "int16"))])
 def test_no_contractible_float_ops(fill, out, cc, monkeypatch):
     launches = _launches(monkeypatch, fill, np.zeros(300, out))
     assert launches

@@ -1,0 +1,120 @@
+"""bfloat16 (issue 11): each value is the float32 result rounded to nearest (ties to even),
+written straight into the output, with the supports kept after rounding: uniform never returns
+``high``, truncated values stay in [lo, hi], sparse non-zeros never round to zero."""
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fastinit
+
+BF16 = np.dtype(ml_dtypes.bfloat16)
+
+
+def rounded(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded to bfloat16 by ml_dtypes (nearest, ties to even), as bits."""
+    assert a.dtype == np.float32
+    return a.astype(BF16).view(np.int16)
+
+
+def f64(a):
+    return np.asarray(a).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", BF16, ml_dtypes.bfloat16])
+def test_dtype_spellings(dtype):
+    w = fastinit.normal(5, 7, dtype=dtype, seed=0)
+    assert w.dtype == BF16 and w.shape == (5, 7)
+
+
+@pytest.mark.parametrize("std", [0.02, 1.0, 1e-30, 3e35])
+def test_normal_is_float32_rounded(std):
+    b = fastinit.normal(301, 77, mean=0.25 * std, std=std, dtype="bfloat16", seed=11)
+    a = fastinit.normal(301, 77, mean=0.25 * std, std=std, dtype="float32", seed=11)
+    assert np.array_equal(b.view(np.int16), rounded(a))
+
+
+@pytest.mark.parametrize("low, high", [(-0.1, 0.1), (0.0, 1.0), (1.0, 1.01), (-3e38, -2e38)])
+def test_uniform_is_float32_rounded_and_never_high(low, high):
+    b = fastinit.uniform(301, 77, low=low, high=high, dtype="bfloat16", seed=12)
+    a = fastinit.uniform(301, 77, low=low, high=high, dtype="float32", seed=12)
+    v = f64(b)
+    assert (v >= low).all() and (v < high).all()
+    r = rounded(a)
+    differ = b.view(np.int16) != r
+    # where they differ, rounding alone would have left [low, high): the value is then the edge
+    assert ((f64(r.view(BF16))[differ] >= high) | (f64(r.view(BF16))[differ] < low)).all()
+    assert set(v[differ]) <= {v.min(), v.max()}
+    if (low, high) == (0.0, 1.0):
+        assert differ.any()  # float32 values above 0.998 round to 1.0 in bfloat16
+
+
+@pytest.mark.parametrize("mean, std, lo, hi", [(0, 0.02, -0.04, 0.04), (0, 1, -2, 2), (0, 1, 6, math.inf),
+                                                (1.0, 1e-2, 1.001, 1.05), (0, 1, -math.inf, -3)])
+def test_truncated_normal_stays_inside(mean, std, lo, hi):
+    w = f64(fastinit.truncated_normal(64, 1000, mean=mean, std=std, lo=lo, hi=hi, dtype="bfloat16", seed=13))
+    assert np.isfinite(w).all() and (w >= lo).all() and (w <= hi).all()
+    assert len(np.unique(w)) > 1
+
+
+def test_sparse_is_float32_rounded_with_exact_zeros():
+    b = fastinit.sparse(1000, 257, sparsity=0.9, std=0.01, dtype="bfloat16", seed=14)
+    a = fastinit.sparse(1000, 257, sparsity=0.9, std=0.01, dtype="float32", seed=14)
+    assert np.array_equal(b.view(np.int16), rounded(a))
+    assert ((f64(b) == 0).sum(axis=0) == 900).all()
+
+
+def test_sparse_nonzeros_never_round_to_zero():
+    # std far below bfloat16's smallest subnormal (9.2e-41): every non-zero would round to 0
+    w = f64(fastinit.sparse(500, 64, sparsity=0.5, std=1e-44, dtype="bfloat16", seed=15))
+    assert ((w == 0).sum(axis=0) == 250).all()
+    tiny = float(ml_dtypes.finfo(BF16).smallest_subnormal)
+    assert set(np.abs(w[w != 0])) == {tiny}
+
+
+@pytest.mark.parametrize("make", [
+    lambda **k: fastinit.uniform(9, 4219, **k),
+    lambda **k: fastinit.normal(9, 4219, **k),
+    lambda **k: fastinit.truncated_normal(9, 4219, **k),
+    lambda **k: fastinit.sparse(9, 4219, sparsity=0.3, **k),
+])
+def test_rows_and_out(make):
+    full = make(dtype="bfloat16", seed=16)
+    part = make(dtype="bfloat16", seed=16, rows=slice(2, 7))
+    assert np.array_equal(part.view(np.int16), full[2:7].view(np.int16))
+    out = np.zeros(full.shape, BF16)
+    assert make(seed=16, out=out) is out  # dtype from out
+    assert np.array_equal(out.view(np.int16), full.view(np.int16))
+
+
+@pytest.mark.parametrize("call", [
+    lambda **k: fastinit.kaiming_normal(64, 32, 3, 3, **k),
+    lambda **k: fastinit.glorot_uniform(128, 64, layout="keras", **k),
+    lambda **k: fastinit.variance_scaling(64, 96, scale=2.0, distribution="untruncated_normal", layout="jax", **k),
+    lambda **k: fastinit.orthogonal(96, 64, **k),
+    lambda **k: fastinit.eye(7, 9, **k),
+    lambda **k: fastinit.dirac(4, 2, 3, 3, groups=2, **k),
+    lambda **k: fastinit.identity(3, 3, 8, 8, **k),
+    lambda **k: fastinit.stft(64, 1, 33, **k),
+    lambda **k: fastinit.constant(3, 5, value=0.1, **k),
+])
+def test_initializers_are_float32_rounded(call):
+    b = call(dtype="bfloat16", seed=17)
+    a = call(dtype="float32", seed=17)
+    assert b.dtype == BF16
+    assert np.array_equal(b.view(np.int16), rounded(a))
+
+
+def test_values_beyond_bfloat16_are_refused_before_writing():
+    out = np.zeros(8, BF16)
+    with pytest.raises(ValueError, match="^std"):
+        fastinit.normal(std=1e38, seed=0, out=out)  # 8.6 std reaches past 3.39e38
+    with pytest.raises(ValueError, match="^value"):
+        fastinit.constant(value=3.4e38, out=out)
+    assert not f64(out).any()
+
+
+def test_not_on_the_gpu_yet():
+    with pytest.raises(TypeError, match="^dtype: bfloat16"):
+        fastinit.normal(4, dtype="bfloat16", device="cuda", seed=0)
