@@ -24,7 +24,7 @@ try:
 except ImportError:  # the fastinit and numpy columns still run
     torch = None
 
-DTYPES = ("float16", "float32", "float64")
+DTYPES = ("float16", "bfloat16", "float32", "float64")
 NUMPY_DTYPES = ("float32", "float64")  # what Generator.random and standard_normal accept
 # Elements torch runs on at most, where it is too slow for 10^8 (its rate is then per element):
 TORCH_SPARSE_CAP = 10**7  # sparse_ loops over the columns in Python
@@ -137,12 +137,17 @@ def torch_peer(case: Case) -> Callable | None:
 def torch_view(case: Case, out: np.ndarray):
     """``out`` (its first ``torch_cap`` elements) as a torch tensor of the case's shape, no copy."""
     n = min(out.size, case.torch_cap or out.size)
-    return torch.from_numpy(out.reshape(-1)[:n].reshape(shape_for(case, n)))
+    part = out.reshape(-1)[:n]
+    if part.dtype.name == "bfloat16":  # torch.from_numpy knows no bfloat16: its bits, viewed back
+        return torch.from_numpy(part.view(np.int16)).view(torch.bfloat16).reshape(shape_for(case, n))
+    return torch.from_numpy(part.reshape(shape_for(case, n)))
 
 
 def check(case: Case, values: np.ndarray) -> str | None:
     """Why ``values`` are not a usable result of ``case`` (None when they are)."""
-    v = np.asarray(values)  # a numpy array or a CPU torch tensor, no copy
+    if torch is not None and isinstance(values, torch.Tensor) and values.dtype == torch.bfloat16:
+        values = values.float()  # numpy has no view of a bfloat16 tensor
+    v = np.asarray(values).astype(np.float32, copy=False)  # a numpy array or a CPU tensor (bfloat16: a copy)
     if not np.isfinite(v).all():
         return "inf/nan"
     vmin, vmax = float(v.min()), float(v.max())

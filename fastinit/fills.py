@@ -5,7 +5,7 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
 - ``shape``: ints, or one tuple; may be left out when ``out`` is given (then ``out.shape``).
   With neither, the call returns an :class:`fastinit.Initializer` holding the parameters
   (``fastinit.normal(std=0.02)(256, 128)``); a 0-dimensional tensor is ``f(())``.
-- ``dtype``: float16, float32 (the default, or ``out``'s dtype) or float64; uniform, normal and
+- ``dtype``: float16, bfloat16, float32 (the default, or ``out``'s dtype) or float64; uniform, normal and
   the constants also take complex64 and complex128.
 - ``seed``: an int, a :class:`fastinit.Key`, a ``numpy.random.Generator`` or ``None`` (see
   :func:`fastinit.seed`). The
@@ -20,7 +20,7 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
 - ``rows``: ``slice(a, b)`` returns only leading-axis rows ``a:b`` of the tensor the full call
   makes, bit-identical to them, in time proportional to their size (sharded initialization).
 
-Float16 values are the float32 values rounded to nearest; complex values have real and
+Float16 and bfloat16 values are the float32 values rounded to nearest; complex values have real and
 imaginary parts drawn as interleaved reals (the tensor's real view).
 """
 from __future__ import annotations
@@ -349,7 +349,7 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
         are computed in (float32 for float16, float32 and complex64; float64 otherwise), as
         torch's ``uniform_`` requires.
     dtype : dtype, optional
-        float16, float32 (default), float64, complex64 or complex128.
+        float16, bfloat16, float32 (default), float64, complex64 or complex128.
     seed : int, numpy.random.Generator or None
         See :func:`fastinit.seed`.
     out : numpy.ndarray or GPU array, optional
@@ -651,7 +651,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     lo, hi : float
         ``lo < hi``; either may be infinite (``-inf`` and ``inf``).
     dtype : dtype, optional
-        float16, float32 (default) or float64.
+        float16, bfloat16, float32 (default) or float64.
     seed, out, rows, device
         As for :func:`uniform`.
 
@@ -707,7 +707,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     std : float
         Finite, ``>= 0``; torch's default 0.01.
     dtype : dtype, optional
-        float16, float32 (default) or float64.
+        float16, bfloat16, float32 (default) or float64.
     seed, out, rows, device
         As for :func:`uniform`.
 

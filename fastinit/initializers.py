@@ -248,7 +248,7 @@ _AXES_DOC = """
 
 _COMMON_DOC = """
     dtype : dtype, optional
-        float16, float32 (default), float64, complex64 or complex128.
+        float16, bfloat16, float32 (default), float64, complex64 or complex128.
     seed : int, fastinit.Key, numpy.random.Generator or None
         See :func:`fastinit.seed`.
     out : numpy.ndarray or GPU array, optional
@@ -822,7 +822,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     shift : int or (int, int)
         Circular shift, default 0.
     dtype : dtype, optional
-        float16, float32 (default), float64, complex64 or complex128.
+        float16, bfloat16, float32 (default), float64, complex64 or complex128.
     seed, out, rows
         As for :func:`variance_scaling`; ``seed`` is ignored.
     """
