@@ -15,6 +15,7 @@ import ml_dtypes
 import numpy as np
 
 from ._device import GpuArray, describe, on_gpu
+from ._torch_out import host_view, is_tensor
 
 #: bfloat16, from ml_dtypes (which also makes ``numpy.dtype("bfloat16")`` known)
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -24,6 +25,11 @@ REAL_DTYPES = (np.dtype(np.float16), BFLOAT16, np.dtype(np.float32), np.dtype(np
 BITS16 = {np.dtype(np.float16): np.dtype(np.uint16), BFLOAT16: np.dtype(np.int16)}
 COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
 ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
+#: the integer and bool dtypes, which the constant patterns (constant, zeros, ones, eye, dirac,
+#: identity) fill too, as torch's constant_, zeros_, ones_, eye_ and dirac_ do
+INT_DTYPES = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                                         np.uint32, np.uint64, np.bool_))
+CONSTANT_DTYPES = ALL_DTYPES + INT_DTYPES
 #: the most values (complex: real and imaginary parts) a tensor may hold: the kernels index the
 #: flat real view with 64-bit integers, with a block of headroom (numpy cannot allocate more anyway)
 MAX_VALUES = 2**62
@@ -59,12 +65,15 @@ def _plain_array(out: np.ndarray) -> np.ndarray:
 
 def described(out: Any) -> np.ndarray | GpuArray | None:
     """``out`` as something with a numpy ``shape`` and ``dtype``: a numpy array as it is, a GPU
-    array by its ``__cuda_array_interface__``; ``None`` for anything else."""
+    array by its ``__cuda_array_interface__``, a torch CPU tensor by its numpy view
+    (``_torch_out``); ``None`` for anything else."""
     if isinstance(out, GpuArray):
         return out
     if isinstance(out, np.ndarray):
         return _plain_array(out)
-    return describe(out) if out is not None and on_gpu(out) else None
+    if out is not None and on_gpu(out):
+        return describe(out)
+    return host_view(out) if is_tensor(out) else None
 
 
 def shape_from(shape: tuple, out: Any) -> tuple[int, ...]:

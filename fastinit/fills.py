@@ -12,8 +12,9 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
   values depend only on the seed, the shape, the dtype and the parameters: never on the number
   of threads, and the same on every machine (README, "Reproducibility").
 - ``out``: a writable C-contiguous array of the right shape and dtype to fill in place and
-  return: a numpy array, or on the GPU any array with ``__cuda_array_interface__`` (CuPy,
-  torch CUDA tensors, numba device arrays).
+  return: a numpy array, a torch CPU tensor or Parameter (through a numpy view of its memory;
+  a non-contiguous one chunk by chunk, see :mod:`fastinit._torch_out`), or on the GPU any array
+  with ``__cuda_array_interface__`` (CuPy, torch CUDA tensors, numba device arrays).
 - ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; ``None`` (the default) means ``out``'s device,
   else the host. On the GPU the same kernels' twins (:mod:`fastinit.cuda`) give the same values,
   and a new tensor is a numba device array.
@@ -26,12 +27,13 @@ imaginary parts drawn as interleaved reals (the tensor's real view).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from . import _checks as ck
-from . import _device, _threading
+from . import _device, _threading, _torch_out
 from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import DTYPES, initializer
@@ -101,6 +103,9 @@ def _check_constant(value=_UNSET, dtype=None, **_):
         return
     if value is None:
         raise TypeError("value: expected a number, got None")
+    if dtype is not None and np.dtype(dtype).kind in "iub":
+        _int_value("value", value, np.dtype(dtype))
+        return
     if isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real), ck.real("value", value.imag)
     else:
@@ -109,14 +114,36 @@ def _check_constant(value=_UNSET, dtype=None, **_):
         _constant_value(value, np.dtype(dtype))
 
 
-def _constant_value(value: Any, dtype: np.dtype) -> None:
-    """``value`` must be finite and fit ``dtype`` (complex values only for complex dtypes)."""
+def _constant_value(value: Any, dtype: np.dtype) -> Any:
+    """The value to write: ``value``, which must be finite and fit ``dtype`` (complex values only
+    for complex dtypes; integer and bool dtypes: :func:`_int_value`)."""
+    if dtype.kind in "iub":
+        return _int_value("value", value, dtype)
     if dtype.kind == "c" and isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real)
         ck.real("value", value.imag)
         ck.fits("value", max(abs(value.real), abs(value.imag)), dtype)
     else:
         ck.fits("value", ck.real("value", value), dtype)
+    return value
+
+
+def _int_value(name: str, value: Any, dtype: np.dtype) -> int | bool:
+    """``value`` (a real number or a bool) as the ``dtype`` value it sets, for an integer or bool
+    dtype, as torch's ``fill_`` and numpy's casts make it: for a bool dtype any finite value,
+    nonzero meaning True; for an integer dtype a value within the dtype's range, floats truncated
+    toward zero. ``TypeError`` or ``ValueError`` naming ``name`` otherwise."""
+    if isinstance(value, (bool, np.bool_, numbers.Integral, np.integer)):
+        v = int(value)
+    else:
+        v = ck.real(name, value)  # finite; TypeError for complex values and non-numbers
+    if dtype.kind == "b":
+        return bool(v)
+    info = np.iinfo(dtype)
+    if not info.min <= v <= info.max:
+        raise ValueError(f"{name}: {ck.shown(value)} is outside the range of {dtype.name} "
+                         f"[{info.min}, {info.max}]")
+    return int(v) if isinstance(v, int) else math.trunc(v)
 
 
 def _load_gpu(device: "_device.Cuda"):
@@ -134,6 +161,7 @@ class _Target:
 
     def __init__(self, shape: tuple, dtype: Any, out: Any, rows: Any, allowed, *, ndim: int | None = None,
                  device: Any = None):
+        self.torch_out, out = _torch_out.adopt(out)  # a torch CPU tensor: its numpy view from here on
         self.device = _device.resolve(device, out)
         ref = ck.described(out) if self.device is not None else out
         full = ck.shape_from(shape, ref)
@@ -162,8 +190,10 @@ class _Target:
         if out is not None and self.device is not None:
             _device.check_out(ref, self.shape, self.dtype)
         elif out is not None:
-            self._host_out = ck.check_out(out, self.shape, self.dtype)
+            self._host_out = (ck if self.torch_out is None else self.torch_out).check_out(out, self.shape, self.dtype)
         self.out = out
+        # a non-contiguous torch tensor: the kernels fill contiguous chunks of it (_blocks)
+        self.strided = self.torch_out is not None and self.torch_out.strided
         self._arr = None
         # fastinit.cuda, loaded on first use: a GPU must be there, checked now, before a seed is drawn
         self.gpu = _load_gpu(self.device) if self.device is not None else None
@@ -187,12 +217,16 @@ class _Target:
         if self.device is not None:
             with self.gpu.arrays.context(self.device):
                 self.gpu.arrays.finish(self.out)
+        if self.torch_out is not None:
+            return self.torch_out.done()  # the user's tensor, its version counter bumped
         return self.out if self.out is not None else self.array()
 
-    def _flat(self):
-        """(the output's flat real view, elements per tensor element): complex as (re, im)
-        pairs, float16 and bfloat16 as their bits (``_checks.BITS16``)."""
-        arr = self.array()
+    def _flat(self, arr: Any = None):
+        """(the output's (or ``arr``'s) flat real view, elements per tensor element): complex as
+        (re, im) pairs, float16 and bfloat16 as their bits (``_checks.BITS16``)."""
+        arr = self.array() if arr is None else arr
+        if isinstance(arr, np.ndarray) and not arr.flags.c_contiguous:
+            raise AssertionError("fastinit: a non-contiguous output must be filled through _blocks")
         f = arr.reshape(arr.size)  # numpy or numba device array alike
         if f.dtype.kind == "c":
             f = f.view(np.finfo(f.dtype).dtype)
@@ -202,9 +236,19 @@ class _Target:
 
     def run(self, kernel, *params) -> None:
         """``kernel(flat, *params)`` on the output's flat view, or its GPU twin of the same name."""
-        flat, _ = self._flat()
-        if flat.size:
-            self._launch(kernel, flat, *params)
+        for arr, _ in self._blocks(load=True):
+            flat, _ = self._flat(arr)
+            if flat.size:
+                self._launch(kernel, flat, *params)
+
+    def _blocks(self, load: bool = False):
+        """(contiguous array, flat index of its first element in the output) covering the
+        output: the output itself, or for a non-contiguous torch tensor chunks of it, each copied
+        in once filled (``load``: holding the output's values first, for in-place kernels)."""
+        if self.strided:
+            yield from self.torch_out.blocks(load)
+        else:
+            yield self.array(), 0
 
     def _launch(self, kernel, *args) -> None:
         if self.device is None:
@@ -218,10 +262,11 @@ class _Target:
         """Run ``kernel(flat, seed64, start, *params)`` on the output and return it. ``flat`` is
         the output's flat real view (complex: real, imag, ...; float16: its uint16 bits) and
         ``start`` the flat index of its first element in the whole tensor."""
-        flat, per = self._flat()
         s = seed64(seed)  # after every check, so that a bad call does not advance the global seed
-        if flat.size:
-            self._launch(kernel, flat, s, per * self.start, *params)
+        for arr, at in self._blocks():
+            flat, per = self._flat(arr)
+            if flat.size:
+                self._launch(kernel, flat, s, per * (self.start + at), *params)
         return self.result()
 
     def constant(self, value: Any, odd: Any = None) -> Any:
@@ -234,8 +279,8 @@ class _Target:
         arr = self.array()
         if self.device is None:
             arr[...] = value
-            if odd is not None:
-                arr.reshape(-1)[1::2] = odd
+            for block, at in (self._blocks(load=True) if odd is not None else ()):
+                block.reshape(-1)[(1 - at) % 2::2] = odd  # the odd elements in memory order
         else:
             v = np.array(value, self.dtype)
             w = v if odd is None else np.array(odd, self.dtype)
@@ -474,10 +519,17 @@ def _lam(a: float) -> float:
     return (a + math.sqrt(a * a + 4.0)) / 2.0 if a < 1e150 else a
 
 
-def truncnorm_plan(mean: float, std: float, lo: float, hi: float,
-                   dtype: Any = np.float64) -> tuple[int, np.ndarray, float]:
+def _offset_lam(a: float) -> float:
+    """lam - a for the exponential proposal's rate lam = _lam(a), without the cancellation:
+    2 / (a + sqrt(a^2 + 4))."""
+    return 2.0 / (a + math.sqrt(a * a + 4.0)) if a < 1e150 else 1.0 / a
+
+
+def truncnorm_plan(mean: float, std: float, lo: float, hi: float, dtype: Any = np.float64,
+                   vmin: float | None = None, vmax: float | None = None) -> tuple[int, np.ndarray, float]:
     """(kernel kind, parameters p, acceptance) for N(mean, std) on [lo, hi], the kernel computing
-    in the precision of ``dtype`` (float32 for float16 and float32, float64 for float64).
+    in the precision of ``dtype`` (float32 for 16- and 32-bit floats, float64 for float64) and
+    accepting the values in [vmin, vmax] (by default [lo, hi]).
 
     The standardized interval is [a, b] = [(lo - mean)/std, (hi - mean)/std]. Three exact
     proposals, each followed by an accept/reject step (Robert 1995), are compared by their
@@ -489,31 +541,82 @@ def truncnorm_plan(mean: float, std: float, lo: float, hi: float,
     - exponential (one-sided intervals, mirrored when below 0): z = a + E/lam, E ~ Exp(1),
       lam = (a + sqrt(a^2 + 4))/2, accepted when z <= b, with probability exp(-(z - lam)^2/2);
       acceptance P(a <= Z <= b) sqrt(2 pi) lam exp(lam a - lam^2/2).
+
+    A tail so far out that the kernel's spacing at ``a`` exceeds a quarter of the tail's scale
+    1/lam takes the exponential proposal in offset form, on [vmin, vmax] (values of the dtype,
+    so the edge is exact in the kernel's precision): z counts standard deviations from the edge
+    (``fastinit.kernels.truncnorm``). ``ValueError`` (naming ``mean, std``) where the chosen
+    proposal's parameters are not finite in the kernel's precision.
     """
+    vmin = lo if vmin is None else vmin
+    vmax = hi if vmax is None else vmax
+    work = _working(dtype)
     a = (lo - mean) / std
     b = (hi - mean) / std
+    if (a > 0 or b < 0) and _coarse(a if a > 0 else -b, work):
+        return _offset_tail(mean, std, vmin, vmax, work, below=b < 0)
     sign = 1.0
     m = 0.0 if a <= 0 <= b else min(abs(a), abs(b))
     if not b > a:  # [lo, hi] is too narrow for std to tell its ends apart: the density is flat
-        return UNIFORM, np.array([mean, std, a, b, 0.0, lo, hi - lo, m], np.float64), 1.0
-    log_mass = _log_mass(a, b)
-    options = [(log_mass, NORMAL)]
-    # the uniform proposal draws in value space: its width must be finite in the kernel's precision
-    if math.isfinite(b - a) and hi - lo <= float(np.finfo(_working(dtype)).max):
-        options.append((log_mass + _LOG_SQRT_2PI + 0.5 * m * m - math.log(b - a), UNIFORM))
-    if a >= 0 or b <= 0:
-        ea = a if a >= 0 else -b
-        lam = _lam(ea)
-        # log(lam) + lam*ea - lam^2/2, as lam*(ea - lam/2) so that it cannot overflow to inf - inf
-        options.append((log_mass + _LOG_SQRT_2PI + math.log(lam) + lam * (ea - 0.5 * lam), EXPONENTIAL))
-    log_acc, kind = max(options)
-    lam = 0.0
-    if kind == EXPONENTIAL:
-        if a < 0:
-            a, b, sign = -b, -a, -1.0
-        lam = _lam(a)
-    p = np.array([mean, sign * std, a, b, lam, lo, hi - lo, m], np.float64)
+        kind, log_acc, lam = UNIFORM, 0.0, 0.0
+    else:
+        log_mass = _log_mass(a, b)
+        options = [(log_mass, NORMAL)]
+        # the uniform proposal draws in value space: its step must be a normal number
+        step = (hi - lo) * (2.0**-53 if work == np.float64 else 2.0**-24)
+        if math.isfinite(b - a) and float(np.finfo(work).tiny) <= step and hi - lo <= float(np.finfo(work).max):
+            options.append((log_mass + _LOG_SQRT_2PI + 0.5 * m * m - math.log(b - a), UNIFORM))
+        if a >= 0 or b <= 0:
+            ea = a if a >= 0 else -b
+            lam = _lam(ea)
+            # log(lam) + lam*ea - lam^2/2, as lam*(ea - lam/2) so that it cannot overflow to inf - inf
+            options.append((log_mass + _LOG_SQRT_2PI + math.log(lam) + lam * (ea - 0.5 * lam), EXPONENTIAL))
+        log_acc, kind = max(options)
+        lam = 0.0
+        if kind == EXPONENTIAL:
+            if a < 0:
+                a, b, sign = -b, -a, -1.0
+            lam = _lam(a)
+    p = np.array([mean, sign * std, a, b, lam, lo, hi - lo, m, 1.0 / lam if lam else 0.0], np.float64)
+    _check_plan(kind, p, work)
     return kind, p, math.exp(min(log_acc, 0.0))
+
+
+def _coarse(z: float, work: np.dtype) -> bool:
+    """Whether the kernel's standardized values near ``z`` (a tail's start) are spaced more than
+    a quarter of the tail's scale 1/lam apart."""
+    with np.errstate(over="ignore"):
+        step = float(np.spacing(work.type(z)))
+    return step * _lam(z) > 0.25
+
+
+def _offset_tail(mean: float, std: float, vmin: float, vmax: float, work: np.dtype, *,
+                 below: bool) -> tuple[int, np.ndarray, float]:
+    """The exponential proposal in offset form for the far tail [vmin, vmax] (above the mean;
+    ``below``: under it, mirrored)."""
+    edge, far, sign = (vmax, vmin, -1.0) if below else (vmin, vmax, 1.0)
+    a = abs(edge - mean) / std
+    width = abs(far - edge) / std
+    lam = _lam(a)
+    p = np.array([edge, sign * std, 0.0, width, _offset_lam(a), edge, 0.0, 0.0, 1.0 / lam], np.float64)
+    _check_plan(EXPONENTIAL, p, work)
+    # nearly every candidate passes the exponential test this far out; those past the far edge
+    # are the rest: exp(-lam * width)
+    return EXPONENTIAL, p, -math.expm1(-lam * width) if math.isfinite(width) else 1.0
+
+
+def _check_plan(kind: int, p: np.ndarray, work: np.dtype) -> None:
+    """The parameters ``kind`` uses must be finite (and 1/std, 1/lam non-zero) in the kernel's
+    precision ``work``."""
+    mean, std, a, b, lam, lo, width, m, ilam = p
+    used = {NORMAL: (mean, std), UNIFORM: (mean, 1.0 / std, lo, m, width),
+            EXPONENTIAL: (mean, std, a, lam, ilam)}[kind]
+    big = float(np.finfo(work).max)
+    if not all(abs(v) <= big for v in used) or (kind == EXPONENTIAL and not abs(ilam) >= float(np.finfo(work).tiny)):
+        outputs = "float64 outputs" if work == np.float64 else "float32 and 16-bit outputs"
+        raise ValueError(f"mean, std: mean={float(mean):g} (or a bound), std={abs(float(std)):g} reach "
+                         f"beyond {work.name}, in which fastinit computes {outputs}; scale them down "
+                         f"together")
 
 
 #: The sampler runs where at least this fraction of the mass of [lo, hi] lies between the
@@ -545,21 +648,28 @@ def _inside_fraction(mean: float, std: float, lo: float, hi: float, vmin: float,
         return 1.0
     if hi - lo <= 1e-9 * std:  # the density is flat across [lo, hi]
         return (vmax - vmin) / (hi - lo)
+    a, b = (lo - mean) / std, (hi - mean) / std
+    if a > 1e4 or b < -1e4:
+        # far in a tail the density falls as exp(-lam x), x the distance from the near edge, to
+        # relative error 1/a^2; the standardized vmin and vmax may equal a and b in float64
+        lam = _lam(a if a > 0 else -b)
+        x, y = ((vmin - lo) / std, (vmax - lo) / std) if a > 0 else ((hi - vmax) / std, (hi - vmin) / std)
+        whole = -math.expm1(-lam * (hi - lo) / std)
+        return min(math.exp(-lam * x) * -math.expm1(-lam * (y - x)) / whole, 1.0) if whole > 0 else 1.0
     a2, b2 = (vmin - mean) / std, (vmax - mean) / std
     if not b2 > a2:
         return 0.0
-    return math.exp(min(_log_mass(a2, b2) - _log_mass((lo - mean) / std, (hi - mean) / std), 0.0))
+    return math.exp(min(_log_mass(a2, b2) - _log_mass(a, b), 0.0))
 
 
 def _one_value(mean: float, std: float, lo: float, hi: float, dtype: np.dtype, vmin: float,
                vmax: float) -> float | None:
     """The value every element takes where the distribution cannot be sampled in ``dtype``, or
     ``None`` where it can (see :func:`truncated_normal`, "Values")."""
-    t = np.dtype(dtype).type
+    t, big = np.dtype(dtype).type, float(np.finfo(dtype).max)
 
-    def nearest_inside(x: float) -> float:
-        with np.errstate(over="ignore"):
-            return min(max(float(t(x)), vmin), vmax)
+    def nearest_inside(x: float) -> float:  # x rounded to the dtype, then clamped
+        return min(max(float(t(x)) if abs(x) <= big else x, vmin), vmax)
 
     first, last = (nearest_inside(x) for x in _mass_range(mean, std, lo, hi))
     if first == last:
@@ -571,25 +681,6 @@ def _one_value(mean: float, std: float, lo: float, hi: float, dtype: np.dtype, v
     return vmin if below >= above else vmax
 
 
-def _check_resolution(mean: float, std: float, lo: float, hi: float, dtype: np.dtype) -> None:
-    """``ValueError`` where a tail lies so far from the mean that the exponential proposal's
-    standardized values, in the kernel's precision, are coarser than a quarter of the tail's
-    scale and than the output dtype's own spacing there (the values would bunch on a few points,
-    or none would be accepted)."""
-    a, b = (lo - mean) / std, (hi - mean) / std
-    if not (a > 0 or b < 0):
-        return
-    z, edge = (a, lo) if a > 0 else (-b, hi)
-    w = _working(dtype).type
-    step = float(np.spacing(w(z)))  # the spacing of the kernel's standardized values there
-    if step * _lam(z) > 0.25 and std * step > 2.0 * float(np.spacing(np.dtype(dtype).type(edge))):
-        raise ValueError(
-            f"lo, hi: the interval [{lo!r}, {hi!r}] lies {z:.6g} standard deviations (std={std!r}) "
-            f"from the mean ({mean!r}), too far for {_working(dtype).name} arithmetic to resolve "
-            f"the distribution there; shift mean and the bounds together (mean near 0)"
-            + ("" if np.dtype(dtype) == np.float64 else ", or use dtype='float64'"))
-
-
 def _rounds(acceptance: float) -> int:
     """Candidate rounds (two candidates per lane each) per batch: enough that one batch fills a
     block with near certainty (mean plus six standard deviations of the candidates needed)."""
@@ -598,7 +689,7 @@ def _rounds(acceptance: float) -> int:
     return int(min(max(math.ceil(need / 2), 8), 1 << 16))
 
 
-@initializer(check=_check_truncated_normal)
+@initializer(check=_check_truncated_normal, dtypes=ck.REAL_DTYPES)
 def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
                      dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
                      rows: slice | None = None, device: Device = None) -> Array:
@@ -634,8 +725,12 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
       :math:`[lo, vmin)` and :math:`(vmax, hi]`, which round outside the interval), every
       element is the edge value nearest that mass: ``vmin`` for ``lo=1e5 + 0.001, hi=inf`` in
       float32, whose samples all round to 100000.0, below ``lo``;
-    - a tail so far from the mean that the kernel's arithmetic (float32 for float16 and float32
-      outputs) cannot resolve it, and the dtype could, raises ``ValueError``.
+    - a tail so far from the mean that the kernel's arithmetic (float32 for 16- and 32-bit
+      outputs) would space its standardized values coarsely is sampled from its edge instead
+      (:func:`truncnorm_plan`), so ``lo=26000.03, std=1.3`` in float32 keeps the exponential
+      shape of the tail across the few values the dtype has there;
+    - ``mean``, ``std`` or the bounds beyond what that arithmetic holds (``std=1e39`` for a
+      float32 output) raise ``ValueError``.
 
     Keras' and JAX's ``TruncatedNormal`` differ: their bounds are two standard deviations from
     the mean and their std is corrected for the truncation.
@@ -665,22 +760,19 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     """
     t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
     mean, std, lo, hi = _check_truncated_normal(mean, std, lo, hi)
-    # the values lie in [lo, hi] and within 40 std of the mean, further than any sampler reaches
-    ck.fits("lo", max(lo, mean - 40 * std), t.dtype)
-    ck.fits("hi", min(hi, mean + 40 * std), t.dtype)
+    # the values lie in [L, H], further than any sampler reaches
+    low_end, high_end = _mass_range(mean, std, lo, hi)
+    ck.fits("lo" if low_end == lo else "mean, std", low_end, t.dtype)
+    ck.fits("hi" if high_end == hi else "mean, std", high_end, t.dtype)
     vmin, vmax = _values_between(lo, hi, t.dtype, closed=True)
     value = _one_value(mean, std, lo, hi, t.dtype, vmin, vmax)
     if value is not None:
         seed64(seed)  # drawn as a sampled fill draws it, so that later unseeded calls do not shift
         return t.constant(value)
-    _check_resolution(mean, std, lo, hi, t.dtype)
-    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, t.dtype)
+    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, t.dtype, vmin, vmax)
     acceptance *= _inside_fraction(mean, std, lo, hi, vmin, vmax)
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
 
-
-# truncated_normal takes the real dtypes only (checked when an Initializer binds dtype, too)
-DTYPES["truncated_normal"] = ck.REAL_DTYPES
 
 
 @initializer(check=_check_sparse, dtypes=ck.REAL_DTYPES)
@@ -729,24 +821,26 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
 
 
-@initializer(check=_check_constant)
+@initializer(check=_check_constant, dtypes=ck.CONSTANT_DTYPES)
 def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
              out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``, JAX
     ``constant``).
 
     ``value`` must be finite and representable in ``dtype`` (complex for complex dtypes). The
+    integer dtypes (int8 to int64, uint8 to uint64) and bool are filled too, as torch's
+    ``constant_`` fills them: an integer dtype takes a value within its range, a float truncated
+    toward zero (``2.7`` gives 2); bool takes any finite value, nonzero meaning True. The
     fill is numpy's on the host and a grid-stride kernel on the GPU, both at the write
     bandwidth. ``seed`` is accepted and ignored, so that every initializer takes the same
     arguments.
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = _Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
     check_seed(seed)
-    _constant_value(value, t.dtype)
-    return t.constant(value)
+    return t.constant(_constant_value(value, t.dtype))
 
 
-@initializer
+@initializer(dtypes=ck.CONSTANT_DTYPES)
 def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
           rows: slice | None = None, device: Device = None) -> Array:
     """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, JAX ``zeros``,
@@ -754,7 +848,7 @@ def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | No
     return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
 
 
-@initializer
+@initializer(dtypes=ck.CONSTANT_DTYPES)
 def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
          rows: slice | None = None, device: Device = None) -> Array:
     """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, JAX ``ones``,

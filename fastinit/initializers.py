@@ -99,7 +99,8 @@ def _gain(gain: Any, nonlinearity: Any, a: Any) -> float:
 
 def _gain_scale(gain: float, *, power: bool = False) -> float:
     """``gain ** 2`` (``power``) or ``gain * gain``, the variance scale a gain gives; ``ValueError``
-    naming ``gain`` when it overflows or underflows float64."""
+    naming ``gain`` when it overflows float64 (one that underflows to 0 gives zeros, see
+    :func:`_draw`)."""
     try:
         s = gain ** 2 if power else gain * gain
     except OverflowError:
@@ -107,9 +108,6 @@ def _gain_scale(gain: float, *, power: bool = False) -> float:
     if not math.isfinite(s):
         raise ValueError(f"gain: {ck.shown(gain)} is too large: gain**2, the variance scale, "
                          f"overflows float64")
-    if not s > 0:
-        raise ValueError(f"gain: {ck.shown(gain)} is too small: gain**2, the variance scale, "
-                         f"underflows to 0")
     return s
 
 
@@ -204,9 +202,10 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name
     dt = ck.dtype_from(dtype, out, ck.ALL_DTYPES)
     part = np.finfo(dt).dtype  # the dtype of each real or imaginary part
     std = math.sqrt(variance)
-    if not std > 0:
-        raise ValueError(f"{name}: {ck.shown(value)} is too small: the variance {name} gives "
-                         f"underflows to 0")
+    if not std > 0:  # the variance underflowed float64: zeros, as Keras and JAX give (std 0)
+        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+        seed64(seed)  # drawn as the random fills draw it, so that later unseeded calls do not shift
+        return t.constant(0)
     jax_complex = distribution == "truncated_normal" or (distribution == "uniform" and layout == "jax")
     if dt.kind == "c" and jax_complex:
         if distribution == "uniform":  # the disk of radius sqrt(2) std
@@ -642,7 +641,8 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         warnings.warn(f"orthogonal: CuPy is not installed, so the QR of the {m} x {n} matrix runs on "
                       f"the host (LAPACK) and the result is copied to {t.device}; install CuPy to run "
                       f"it on the GPU (cuSOLVER)", HostFallbackWarning, stacklevel=3)
-    in_place = t.device is None and rows is None and work_dt == dt and ax == len(full) - 1
+    in_place = (t.device is None and rows is None and work_dt == dt and ax == len(full) - 1
+                and not t.strided)  # a non-contiguous torch tensor: through the scratch matrix
     a = t.array() if in_place else np.empty(moved, work_dt)
     if a.size:
         fills.normal(out=a, seed=int(s))
@@ -754,7 +754,9 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
 
 # --- deterministic patterns ----------------------------------------------------------------------
 
-def _value(name: str, value: Any, dt: np.dtype) -> float:
+def _value(name: str, value: Any, dt: np.dtype) -> Any:
+    if dt.kind in "iub":  # integer and bool tensors, as torch's eye_ and dirac_ fill them
+        return fills._int_value(name, value, dt)
     v = ck.real(name, value)
     ck.fits(name, v, dt)
     return v
@@ -772,9 +774,10 @@ def _shifts(shift: Any) -> tuple:
 
 
 def _check_identity(gain=1.0, shift=0, dtype=None, **_):
-    g = ck.real("gain", gain)
     if dtype is not None:
-        ck.fits("gain", g, np.dtype(dtype))
+        _value("gain", gain, np.dtype(dtype))
+    else:
+        ck.real("gain", gain)
     _shifts(shift)
 
 
@@ -792,7 +795,7 @@ def _rows_of(t: "fills._Target") -> np.ndarray:
     return np.arange(t.first, t.first + t.shape[0], dtype=np.int64)
 
 
-@initializer(check=_check_identity)
+@initializer(check=_check_identity, dtypes=ck.CONSTANT_DTYPES)
 def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, dtype: Any = None,
              seed: SeedLike = None, out: Array | None = None,
              rows: slice | None = None, device: Device = None) -> Array:
@@ -822,11 +825,13 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     shift : int or (int, int)
         Circular shift, default 0.
     dtype : dtype, optional
-        float16, bfloat16, float32 (default), float64, complex64 or complex128.
+        float16, bfloat16, float32 (default), float64, complex64 or complex128; also the
+        integer dtypes and bool (as for :func:`eye` and :func:`dirac`, and torch's ``eye_`` and
+        ``dirac_``), ``gain`` then truncated toward zero.
     seed, out, rows
         As for :func:`variance_scaling`; ``seed`` is ignored.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
     gain = _value("gain", gain, t.dtype)
     shifts = _shifts(shift)
     check_seed(seed)
@@ -852,7 +857,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
     return t.scatter(index, gain)
 
 
-@initializer(check=_check_identity)
+@initializer(check=_check_identity, dtypes=ck.CONSTANT_DTYPES)
 def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None,
         out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""The 2-D identity matrix times ``gain``: :math:`W_{ii} = gain`, :math:`i < \min(m, n)`,
@@ -870,7 +875,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     dtype, seed, out, rows, device
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
     if len(t.full) != 2:
         raise ValueError(f"shape: eye needs exactly 2 dimensions, got {ck.shown(t.full)}")
     check_seed(seed)
@@ -880,7 +885,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     return t.scatter((diag, diag), gain)
 
 
-@initializer(check=_check_dirac)
+@initializer(check=_check_dirac, dtypes=ck.CONSTANT_DTYPES)
 def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None,
           out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
     r"""The Dirac delta of a convolution (out, in, *kernel), torch's ``dirac_``: an identity
@@ -902,7 +907,7 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
     dtype, seed, out, rows, device
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {ck.shown(full)}")

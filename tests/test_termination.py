@@ -70,15 +70,41 @@ def test_one_value_fills_respect_rows_and_advance_the_seed_as_sampled_ones():
     assert np.array_equal(fastinit.normal(8), a)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_unresolvable_tail_raises_naming_the_bounds(dtype):
-    far = 1e5 if dtype == "float32" else 1e14
-    with pytest.raises(ValueError, match=r"^lo, hi: .*standard deviations"):
-        fastinit.truncated_normal(16, mean=far, std=1.0, lo=-INF, hi=1.0, dtype=dtype, seed=0)
-    out = np.full(16, 7.0, dtype)
-    with pytest.raises(ValueError):
-        fastinit.truncated_normal(mean=far, std=1.0, lo=-INF, hi=1.0, seed=0, out=out)
+def frequencies(w, values):
+    w = np.asarray(w).astype(np.float64).ravel()
+    return np.array([(w == v).mean() for v in values])
+
+
+@pytest.mark.parametrize("kw", [dict(std=0.1, lo=500.0, hi=INF), dict(std=1.1, lo=22000.027, hi=INF),
+                                dict(mean=1e5, std=1.0, lo=-INF, hi=1.0), dict(std=1.0, lo=4096.0, hi=INF)])
+def test_far_tails_keep_their_shape(kw):
+    """Tails thousands of standard deviations out, where float32's spacing at the standardized
+    bound is coarse against the tail's scale: sampled from the edge (offset form), the float32
+    values are distributed as the float64 ones rounded to float32 (6-sigma bounds per value)."""
+    n = 1 << 16
+    got = fastinit.truncated_normal(n, seed=1, **kw)
+    ref = fastinit.truncated_normal(n, dtype="float64", seed=2, **kw).astype(np.float32)
+    values = np.unique(np.concatenate([got, ref]))
+    p, q = frequencies(got, values), frequencies(ref, values)
+    sigma = np.sqrt(np.maximum(p * (1 - p), 1.0 / n) * 2 / n)
+    assert (np.abs(p - q) <= 6 * sigma + 1e-12).all(), (values[:5], p[:5], q[:5])
+    assert (got >= kw["lo"]).all() and (got <= kw["hi"]).all()
+
+
+def test_a_tail_far_past_the_mean_near_zero():
+    # N(-1e17, 1) on [0, 1.1]: an exponential of scale 1e-17 from 0, which float32 holds
+    w = fastinit.truncated_normal(1 << 16, mean=-1e17, std=1.0, lo=0.0, hi=1.1, seed=3).astype(np.float64)
+    assert (w >= 0).all() and abs(w.mean() / 1e-17 - 1) < 6 / 2**8
+
+
+@pytest.mark.parametrize("kw", [dict(mean=5e38, std=1e38, lo=0.0, hi=1e38), dict(std=1e39, lo=-3e38, hi=3e38),
+                                dict(mean=1e39, std=1e39, lo=0.0, hi=1.0), dict(std=1.4e276, lo=3.5e-251, hi=3.07e-45)])
+def test_parameters_beyond_the_working_precision_raise(kw):
+    out = np.full(16, 7.0, np.float32)
+    with pytest.raises(ValueError, match=r"^mean, std: .*beyond float32"):
+        fastinit.truncated_normal(seed=0, out=out, **kw)
     assert (out == 7).all()
+    assert np.isfinite(fastinit.truncated_normal(16, dtype="float64", seed=0, **kw)).all()
 
 
 def test_uniform_proposal_skipped_where_its_width_overflows():
@@ -90,13 +116,15 @@ def test_uniform_proposal_skipped_where_its_width_overflows():
     assert np.isfinite(w).all() and (np.abs(w) <= np.float32(3e38)).all() and w.astype(np.float64).std() > 1e38
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-def test_kernel_bound_on_candidates(dtype):
-    """No candidate can be accepted ([vmin, vmax] = [100, 101], far beyond the normal
-    proposal's reach): each lane stops after MAX_CANDIDATES candidates and its positions take
-    the support's value nearest the mean."""
-    kind, p, acc = truncnorm_plan(0.0, 1.0, -2.0, 2.0)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("mean, std, fallback", [(0.0, 1.0, 100.0), (100.5, 1e30, 100.5)])
+def test_kernel_bound_on_candidates(dtype, mean, std, fallback):
+    """No candidate can be accepted ([vmin, vmax] = [100, 101], beyond the normal proposal's
+    reach, or jumped over by its huge std): each lane stops after MAX_CANDIDATES candidates and
+    its positions take the support's value nearest the mean."""
+    from fastinit._checks import BITS16
+    kind, p, acc = truncnorm_plan(mean, std, -2.0 * std, 2.0 * std)
     out = np.zeros(4096 + 40, dtype)  # one whole block and a cut one
-    flat = out.view(np.uint16) if dtype == "float16" else out
+    flat = out.view(BITS16[out.dtype]) if out.dtype in BITS16 else out
     fill_truncnorm(flat, np.uint64(1), 4096 - 20, kind, p, 100.0, 101.0, _rounds(acc))
-    assert (out == 100).all()
+    assert (out.astype(np.float64) == fallback).all()

@@ -62,9 +62,8 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
     if out.size == 0:
         return
     b0, blocks = _grid(start, out.size)
-    mean, std, za, zb, lam, lo, width, m = (float(v) for v in p)
+    mean, std, za, zb, lam, lo, width, m, ilam = (float(v) for v in p)
     istd = 1.0 / std
-    ilam = 1.0 / lam if lam else 0.0
     fb = min(max(mean, float(vmin)), float(vmax))  # the CPU kernel's fallback_value
     if out.dtype == np.float64:
         params = (mean, std, istd, za, zb, lam, ilam, lo, m, width * 2.0**-53, float(vmin), float(vmax), fb)

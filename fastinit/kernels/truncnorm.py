@@ -1,15 +1,19 @@
 """Truncated normal fill: N(mean, std) restricted to [lo, hi], by exact rejection.
 
 The Python side (``fastinit.fills``) standardizes the bounds to [a, b] and picks one of three
-proposals by expected acceptance (Robert 1995); ``p`` = (mean, std, a, b, lam, lo, width, m):
+proposals by expected acceptance (Robert 1995); ``p`` = (mean, std, a, b, lam, lo, width, m, ilam):
 - ``NORMAL``: z from the normal kernel's Box-Muller pairs (``normal.normal_pair32/64``), value
   ``fma(std, z, mean)``; for intervals around 0 at least sqrt(2*pi) wide.
 - ``UNIFORM``: a value v uniform on [lo, lo + width) in output space, kept when
   log w <= (m - z)(m + z)/2 with z = (v - mean) * (1/std) and m the point of [a, b] nearest 0;
   for narrow intervals.
-- ``EXPONENTIAL``: z = a + E * (1/lam) with E = -log u exponential, kept when z <= b and
-  -2 log w >= (z - lam)**2, value ``fma(std, z, mean)``; for tails (an interval below 0 is
-  mirrored: ``std`` is then negative).
+- ``EXPONENTIAL``: z = a + E * ilam with E = -log u exponential and ilam = 1/lam, kept when
+  z <= b and -2 log w >= (z - lam)**2, value ``fma(std, z, mean)``; for tails (an interval
+  below 0 is mirrored: ``std`` is then negative). Far out in a tail, where the working
+  precision's spacing at ``a`` is coarse against the tail's scale 1/lam, the Python side passes
+  the same proposal in offset form: ``mean`` the interval's edge, a = 0, b its width and
+  ``lam`` the offset lam - a (all standardized), so that z is the distance from the edge,
+  computed with full relative precision.
 Every candidate is also kept only when its value lies in [vmin, vmax] (the output-dtype values
 inside [lo, hi]), so every value is in the support after rounding to the output dtype.
 
@@ -178,7 +182,7 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
 def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
     s0h, s0l, s1h, s1l = halves()
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
-    mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(1.0 / p[4])
+    mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(p[8])
     vlo = _f(vmin)
     vhi = _f(vmax)
     for r in range(cand.size // (2 * LANES)):
@@ -236,7 +240,7 @@ def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
-    mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], 1.0 / p[4]
+    mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], p[8]
     for r in range(cand.size // (2 * LANES)):
         q = _U(2 * LANES * r)
         for lane in range(s0.size):
@@ -317,7 +321,7 @@ def _fallback_value(out, p, vmin, vmax):
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     """Fill the flat ``out`` with elements [start, start + out.size) of a truncated normal
-    tensor. ``p`` = (mean, std, a, b, lam, lo, width, m) as float64, ``std`` signed (mirroring);
+    tensor. ``p`` = (mean, std, a, b, lam, lo, width, m, ilam) as float64, ``std`` signed (mirroring);
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
     number of candidate rounds per batch (speed only)."""
     b0, nb, nt = plan(start, out.size)

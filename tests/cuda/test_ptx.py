@@ -67,7 +67,7 @@ def _launches(monkeypatch, fill, out):
         elif fill == "normal":
             launch.fill_normal(out, 1, 0, np.zeros(2), 1.0)
         elif fill == "truncnorm":
-            p = (0.0, 1.0, -2.0, 2.0, 1.0, -2.0, 4.0, 0.0)  # mean, std, a, b, lam, lo, width, m
+            p = (0.0, 1.0, -2.0, 2.0, 1.0, -2.0, 4.0, 0.0, 1.0)  # mean, std, a, b, lam, lo, width, m, ilam
             launch.fill_truncnorm(out, 1, 0, 0, p, -2.0, 2.0)
         elif fill == "sparse":  # 100 x 3: h, dl = sparse_domain(100)
             launch.fill_sparse(out, 1, 0, 100, out.size // 100, 10, 1.0, 3, 13)
