@@ -323,11 +323,12 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
         means = value_means(np.zeros(LANES), out)
         tmp = np.empty(BLOCK, out.dtype)
         scratch = mask_scratch()
+        values = np.empty(BLOCK, np.float32)  # normal_block's float32 block (16-bit outputs)
         lo, hi = task_blocks(t, nt, nb)
         for b in range(b0 + lo, b0 + hi):
             dst, off = target(out, tmp, start, b)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, hv, means, std)
+            normal_block(dst, off, s0, s1, hv, means, std, values)
             first = b * BLOCK
             n = min(BLOCK, total - first)  # the cut last block: only the tensor's elements
             mask_block(dst, off, first, n, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
