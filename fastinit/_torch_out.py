@@ -57,6 +57,10 @@ def host_view(t: Any) -> np.ndarray:
                          f"and CUDA tensors through __cuda_array_interface__")
     if t.layout is not torch.strided:
         raise TypeError(f"out: a {t.layout} torch tensor; expected a dense (torch.strided) one")
+    if t.is_inference() and not torch.is_inference_mode_enabled():
+        # torch's own in-place ops refuse this; writing through the numpy view would not
+        raise RuntimeError("out: Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed (the tensor was made under torch.inference_mode())")
     if t.is_conj() or t.is_neg():
         raise TypeError("out: a torch tensor with its conjugate or negative bit set (a lazy "
                         "view); fill the tensor it views")

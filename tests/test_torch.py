@@ -651,3 +651,15 @@ def test_cuda_tensors():
         a = ft.normal_(torch.empty(100, device="cuda"))
         torch.manual_seed(0)
         assert torch.equal(a, ft.normal_(torch.empty(100, device="cuda")))
+
+
+def test_inference_tensor_outside_inference_mode_is_refused_as_torch_does():
+    """torch's in-place ops raise this RuntimeError (after writing: the check is the version
+    bump's); fastinit raises it before writing."""
+    with torch.inference_mode():
+        t = torch.zeros(3)
+    with pytest.raises(RuntimeError, match="inference tensor outside InferenceMode"):
+        fastinit.ones(out=t)
+    assert not t.any()
+    with torch.inference_mode():
+        assert fastinit.ones(out=t) is t and t.all()
