@@ -7,6 +7,16 @@ errors, warnings and return values::
     init.kaiming_uniform_(layer.weight, a=5 ** 0.5)
     init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04, generator=g)
 
+Two more ways, beyond ``__all__`` (which lists torch.nn.init's names only):
+
+- :class:`patch`: a context manager (or decorator) inside which ``torch.nn.init``'s functions,
+  wherever they were imported, and the ``Tensor.normal_``/``uniform_`` methods run on these
+  functions, so existing constructors (torch's layers, Hugging Face transformers, timm) do;
+  process-wide while any thread is inside.
+- :func:`init_module`: a whole module re-initialized as its ``reset_parameters`` would (or as
+  Hugging Face's ``_init_weights``, ``scheme="hf"``), each parameter seeded by its qualified name
+  through :class:`fastinit.Key`; works on ``meta``-built modules after ``to_empty``.
+
 Each function fills the tensor in place (CPU tensors through a numpy view of their memory,
 CUDA tensors through ``__cuda_array_interface__``), bumps its version counter as torch's in-place
 ops do, and returns it; it runs under ``torch.no_grad()`` semantics (``nn.Parameter``\ s with
@@ -45,7 +55,10 @@ What differs from torch:
 from __future__ import annotations
 
 import math
+import contextlib
 import operator
+import threading
+import types
 import warnings
 from typing import Any, Callable, Literal
 
@@ -66,6 +79,20 @@ __all__ = [
 ]
 
 _FanMode = Literal["fan_in", "fan_out"]
+
+# torch's own functions and Tensor methods, taken before anything can patch them: fastinit.torch
+# calls these (never the names in torch.nn.init or on torch.Tensor, which patch() replaces), so
+# that a call inside patch() cannot recurse into itself
+_PATCHED_NAMES = (
+    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+    "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
+)
+_TORCH_INIT = types.SimpleNamespace(
+    **{name: getattr(torch.nn.init, name) for name in _PATCHED_NAMES + ("calculate_gain",)})
+_T_uniform_ = torch.Tensor.uniform_
+_T_normal_ = torch.Tensor.normal_
 
 _REAL = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _FLOATING = _REAL + (torch.complex64, torch.complex128)
@@ -147,7 +174,7 @@ def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float
     Examples:
         >>> gain = fastinit.torch.calculate_gain("leaky_relu", 0.2)  # leaky_relu with negative_slope=0.2
     """
-    return torch.nn.init.calculate_gain(nonlinearity, param)
+    return _TORCH_INIT.calculate_gain(nonlinearity, param)
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
@@ -199,8 +226,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: torch.Ge
         >>> fastinit.torch.uniform_(w)
     """
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return torch.nn.init.uniform_(tensor, a, b, generator)
-    _probe(tensor).uniform_(a, b)  # torch's errors: a > b, bounds out of the dtype's range
+        return _TORCH_INIT.uniform_(tensor, a, b, generator)
+    _T_uniform_(_probe(tensor), a, b)  # torch's errors: a > b, bounds out of the dtype's range
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -232,8 +259,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: torc
         >>> fastinit.torch.normal_(w)
     """
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return torch.nn.init.normal_(tensor, mean, std, generator)
-    _probe(tensor).normal_(mean, std)  # torch's errors: std < 0 or NaN, a complex mean
+        return _TORCH_INIT.normal_(tensor, mean, std, generator)
+    _T_normal_(_probe(tensor), mean, std)  # torch's errors: std < 0 or NaN, a complex mean
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     return _fill(tensor, _fills.normal, mean=mean, std=std, seed=_seed(tensor, generator, seed))
@@ -263,7 +290,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         >>> fastinit.torch.trunc_normal_(w)
     """
     if not _fastinit_fills(tensor, _REAL, seed):
-        return torch.nn.init.trunc_normal_(tensor, mean, std, a, b, generator)
+        return _TORCH_INIT.trunc_normal_(tensor, mean, std, a, b, generator)
     if tensor.is_meta:
         return tensor
     if (mean < a - 2 * std) or (mean > b + 2 * std):
@@ -276,9 +303,9 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
     p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
     if p > 0.3:
-        _probe(tensor).normal_(mean, std)
+        _T_normal_(_probe(tensor), mean, std)
     else:
-        _probe(tensor).uniform_(a, b)
+        _T_uniform_(_probe(tensor), a, b)
     if tensor.numel() == 0:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -304,7 +331,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
         >>> fastinit.torch.constant_(w, 0.3)
     """
     if not _fastinit_fills(tensor, _ALL, None):
-        return torch.nn.init.constant_(tensor, val)
+        return _TORCH_INIT.constant_(tensor, val)
     # torch's conversion and errors (fill_ checks the range except on one-element tensors)
     v = torch.empty(1 if tensor.numel() == 1 else 2, dtype=tensor.dtype).fill_(val)[0].item()
     if tensor.is_meta:
@@ -326,7 +353,7 @@ def ones_(tensor: Tensor) -> Tensor:
         >>> fastinit.torch.ones_(w)
     """
     if not _fastinit_fills(tensor, _ALL, None):
-        return torch.nn.init.ones_(tensor)
+        return _TORCH_INIT.ones_(tensor)
     return tensor if tensor.is_meta else _fill(tensor, _fills.ones)
 
 
@@ -341,7 +368,7 @@ def zeros_(tensor: Tensor) -> Tensor:
         >>> fastinit.torch.zeros_(w)
     """
     if not _fastinit_fills(tensor, _ALL, None):
-        return torch.nn.init.zeros_(tensor)
+        return _TORCH_INIT.zeros_(tensor)
     return tensor if tensor.is_meta else _fill(tensor, _fills.zeros)
 
 
@@ -364,7 +391,7 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if not _fastinit_fills(tensor, _ALL, None):
-        return torch.nn.init.eye_(tensor)
+        return _TORCH_INIT.eye_(tensor)
     return tensor if tensor.is_meta else _fill(tensor, _inits.eye)
 
 
@@ -394,7 +421,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if tensor.size(0) % groups != 0:  # torch's test: ZeroDivisionError for 0, TypeError for a str
         raise ValueError("dim 0 must be divisible by groups")
     if not _fastinit_fills(tensor, _ALL, None):
-        return torch.nn.init.dirac_(tensor, groups)
+        return _TORCH_INIT.dirac_(tensor, groups)
     if tensor.is_meta:
         return tensor
     groups = operator.index(groups)  # torch's range(groups): TypeError for a float
@@ -427,11 +454,11 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: torch.Generato
         >>> fastinit.torch.xavier_uniform_(w, gain=fastinit.torch.calculate_gain("relu"))
     """
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return torch.nn.init.xavier_uniform_(tensor, gain, generator)
+        return _TORCH_INIT.xavier_uniform_(tensor, gain, generator)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    _probe(tensor).uniform_(-bound, bound)  # torch's errors (gain < 0 or NaN)
+    _T_uniform_(_probe(tensor), -bound, bound)  # torch's errors (gain < 0 or NaN)
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -464,10 +491,10 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: torch.Generator
         >>> fastinit.torch.xavier_normal_(w)
     """
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return torch.nn.init.xavier_normal_(tensor, gain, generator)
+        return _TORCH_INIT.xavier_normal_(tensor, gain, generator)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    _probe(tensor).normal_(0.0, std)  # torch's errors (gain < 0 or NaN)
+    _T_normal_(_probe(tensor), 0.0, std)  # torch's errors (gain < 0 or NaN)
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -479,7 +506,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: torch.Generator
 def _kaiming(name: str, tensor: Tensor, a: float, mode: str, nonlinearity: str, generator, seed,
              uniform: bool) -> Tensor:
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return getattr(torch.nn.init, name)(tensor, a, mode, nonlinearity, generator)
+        return getattr(_TORCH_INIT, name)(tensor, a, mode, nonlinearity, generator)
     if _zero_element(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -487,9 +514,9 @@ def _kaiming(name: str, tensor: Tensor, a: float, mode: str, nonlinearity: str, 
     std = gain / math.sqrt(fan)
     if uniform:
         bound = math.sqrt(3.0) * std
-        _probe(tensor).uniform_(-bound, bound)
+        _T_uniform_(_probe(tensor), -bound, bound)
     else:
-        _probe(tensor).normal_(0, std)
+        _T_normal_(_probe(tensor), 0, std)
     if tensor.is_meta:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -596,7 +623,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: torch.Generator | No
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if not _fastinit_fills(tensor, _FLOATING, seed):
-        return torch.nn.init.orthogonal_(tensor, gain, generator)
+        return _TORCH_INIT.orthogonal_(tensor, gain, generator)
     if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     return _fill(tensor, _inits.orthogonal, gain=gain, seed=_seed(tensor, generator, seed))
@@ -629,12 +656,12 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: torch
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if not _fastinit_fills(tensor, _REAL, seed):
-        return torch.nn.init.sparse_(tensor, sparsity, std, generator)
+        return _TORCH_INIT.sparse_(tensor, sparsity, std, generator)
     if tensor.is_meta:
         return tensor
     rows, _ = tensor.shape
     num_zeros = math.ceil(sparsity * rows)  # torch's: ValueError for NaN, OverflowError for inf
-    _probe(tensor).normal_(0, std)  # torch's errors (std < 0 or NaN)
+    _T_normal_(_probe(tensor), 0, std)  # torch's errors (std < 0 or NaN)
     if tensor.numel() == 0:
         return tensor
     s = _seed(tensor, generator, seed)
@@ -678,3 +705,464 @@ kaiming_uniform = _make_deprecate(kaiming_uniform_)
 kaiming_normal = _make_deprecate(kaiming_normal_)
 orthogonal = _make_deprecate(orthogonal_)
 sparse = _make_deprecate(sparse_)
+
+
+# --- patch(): torch.nn.init and Tensor.normal_/uniform_ on fastinit, process-wide ----------------
+
+#: modules known to hold torch.nn.init's functions under their own names (imported by name at
+#: import time); every other loaded module holding one of them is found by a scan on entry
+_KNOWN_HOLDERS = (
+    "torch.nn.init", "torch.nn.modules.activation", "torch.nn.modules.transformer",
+    "torch.nn.modules.linear", "torch.nn.modules.conv", "torch.nn.modules.batchnorm",
+    "torch.nn.modules.normalization", "torch.nn.modules.rnn", "torch.nn.modules.sparse",
+)
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _method_fills(t: Any, generator: Any) -> bool:
+    """Whether a patched ``Tensor.normal_``/``uniform_`` call on ``t`` goes to fastinit: a plain
+    tensor or Parameter that fastinit fills, with something to fill, and an in-place op that
+    autograd need not record; everything else keeps torch's method."""
+    return (type(t) in (torch.Tensor, torch.nn.Parameter)
+            and (generator is None or isinstance(generator, torch.Generator))
+            and t.dtype in _FLOATING and t.device.type in ("cpu", "cuda") and not t.is_meta
+            and _fastinit_fills(t, _FLOATING, None) and t.numel() > 0
+            and not (t.requires_grad and torch.is_grad_enabled())
+            and not (t.is_inference() and not torch.is_inference_mode_enabled()))
+
+
+def _tensor_normal_(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``Tensor.normal_(mean=0, std=1, *, generator=None)`` on fastinit inside :func:`patch`
+    (:func:`normal_`'s values and seeding), torch's own method for what fastinit does not fill."""
+    if len(args) <= 2 and set(kwargs) <= {"mean", "std", "generator"}:
+        params = dict(zip(("mean", "std"), args))
+        if not set(params) & set(kwargs):
+            params.update(kwargs)
+            mean, std = params.get("mean", 0.0), params.get("std", 1.0)
+            generator = params.get("generator")
+            if _number(mean) and _number(std) and std >= 0 and _method_fills(self, generator):
+                return normal_(self, mean, std, generator)
+    return _T_normal_(self, *args, **kwargs)
+
+
+def _tensor_uniform_(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``Tensor.uniform_(from=0, to=1, *, generator=None)`` on fastinit inside :func:`patch`
+    (:func:`uniform_`'s values and seeding), torch's own method for what fastinit does not
+    fill."""
+    if len(args) <= 2 and set(kwargs) <= {"from", "to", "generator"}:
+        params = dict(zip(("from", "to"), args))
+        if not set(params) & set(kwargs):
+            params.update(kwargs)
+            low, high = params.get("from", 0.0), params.get("to", 1.0)
+            generator = params.get("generator")
+            if _number(low) and _number(high) and low <= high and _method_fills(self, generator):
+                return uniform_(self, low, high, generator)
+    return _T_uniform_(self, *args, **kwargs)
+
+
+_tensor_normal_.__name__ = _tensor_normal_.__qualname__ = "normal_"
+_tensor_uniform_.__name__ = _tensor_uniform_.__qualname__ = "uniform_"
+
+
+class _PatchState:
+    lock = threading.RLock()
+    depth = 0
+    undo: list = []  # (setter, getter, original, replacement) in the order applied
+
+
+def _apply_patch() -> list:
+    import sys
+    replacement = {id(getattr(_TORCH_INIT, n)): (getattr(_TORCH_INIT, n), globals()[n])
+                   for n in _PATCHED_NAMES}
+    undo: list = []
+
+    def swap(holder: dict, key: str) -> None:
+        value = holder.get(key)
+        hit = replacement.get(id(value))
+        if hit is not None and hit[0] is value:
+            holder[key] = hit[1]
+            undo.append((holder, key, value, hit[1]))
+
+    seen = set()
+    for name in _KNOWN_HOLDERS + tuple(sys.modules):
+        mod = sys.modules.get(name)
+        if mod is None or id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        try:
+            d = vars(mod)
+        except TypeError:
+            continue
+        if not isinstance(d, dict):
+            continue
+        for key in [k for k, v in list(d.items()) if id(v) in replacement]:
+            swap(d, key)
+    # transformers 5 keeps torch's originals in a table its own init functions call
+    hf = sys.modules.get("transformers.initialization")
+    table = getattr(hf, "TORCH_INIT_FUNCTIONS", None) if hf is not None else None
+    if isinstance(table, dict):
+        for key in list(table):
+            swap(table, key)
+    # the Tensor methods model code calls directly (module.weight.data.normal_(std=...))
+    tdict = torch.Tensor.__dict__
+    for name, ours in (("normal_", _tensor_normal_), ("uniform_", _tensor_uniform_)):
+        undo.append((torch.Tensor, name, tdict.get(name, _MISSING), ours))
+        setattr(torch.Tensor, name, ours)
+    return undo
+
+
+_MISSING = object()
+
+
+def _undo_patch(undo: list) -> None:
+    for holder, key, original, ours in reversed(undo):
+        if isinstance(holder, dict):
+            if holder.get(key) is ours:  # leave what someone else set since
+                holder[key] = original
+        elif holder.__dict__.get(key) is ours:
+            if original is _MISSING:
+                delattr(holder, key)
+            else:
+                setattr(holder, key, original)
+
+
+class patch(contextlib.ContextDecorator):
+    """Run ``torch.nn.init`` and the ``Tensor.normal_``/``uniform_`` methods on fastinit, as a
+    context manager or a decorator::
+
+        with fastinit.torch.patch():
+            model = MyTransformer(...)        # torch's layers, HF's _init_weights: fastinit's fills
+
+        @fastinit.torch.patch()
+        def build(): ...
+
+    Inside, every public function of ``torch.nn.init`` (``uniform_`` ... ``sparse_`` and the
+    deprecated names; not ``calculate_gain``) is this module's function of the same name,
+    wherever it is reached: ``torch.nn.init``'s attributes, every loaded module that imported one
+    by name (``torch.nn.modules.activation`` and ``.transformer`` do; a scan of ``sys.modules``
+    on entry finds the others), and transformers 5's table of torch's originals
+    (``transformers.initialization.TORCH_INIT_FUNCTIONS``), where transformers is loaded.
+    ``torch.Tensor.normal_(mean=0, std=1, *, generator=None)`` and ``torch.Tensor.uniform_(from=0,
+    to=1, *, generator=None)`` call :func:`normal_`/:func:`uniform_` for the tensors fastinit
+    fills (a plain tensor or Parameter on CPU or CUDA, floating dtype, finite arguments, not an
+    in-place op autograd would record); any other call keeps torch's method. Seeds come from
+    torch's generators as for the functions (one 64-bit draw per call from ``generator`` or the
+    device's default generator), so ``torch.manual_seed`` still governs; the values are
+    fastinit's, not torch's.
+
+    The patch is **process-wide**: while any thread is inside a ``patch()``, every thread's calls
+    go to fastinit. Entries are counted under a lock (nested and concurrent use is safe): the
+    first entry patches, the last exit restores the originals, on exceptions too. Modules
+    imported while patched are not patched. Restoring leaves alone any name that someone else
+    reassigned in the meantime.
+    """
+
+    def __enter__(self) -> "patch":
+        with _PatchState.lock:
+            if _PatchState.depth == 0:
+                _PatchState.undo = _apply_patch()
+            _PatchState.depth += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> Literal[False]:
+        with _PatchState.lock:
+            _PatchState.depth -= 1
+            if _PatchState.depth == 0:
+                undo, _PatchState.undo = _PatchState.undo, []
+                _undo_patch(undo)
+        return False
+
+
+def patched() -> bool:
+    """Whether :func:`patch` is in effect (some thread is inside one)."""
+    return _PatchState.depth > 0
+
+
+# --- init_module(): a whole module, each parameter seeded by its qualified name ------------------
+
+def _keyed(fn: Callable[..., Tensor], tensor: Tensor | None, key: Any, *args: Any) -> None:
+    """``fn(tensor, *args, seed=key)``; a tensor fastinit does not fill (a bfloat16 CUDA one, for
+    now) goes to torch's function of that name with a ``torch.Generator`` seeded from ``key``."""
+    if tensor is None or tensor.is_meta or tensor.numel() == 0:
+        return
+    if _fastinit_fills(tensor, _REAL if fn is trunc_normal_ else _FLOATING, None):
+        fn(tensor, *args, seed=key)
+    else:
+        g = torch.Generator(device=tensor.device)
+        g.manual_seed(key.value)
+        getattr(_TORCH_INIT, fn.__name__)(tensor, *args, generator=g)
+
+
+def _const(tensor: Tensor | None, value: float) -> None:
+    if tensor is not None and not tensor.is_meta and tensor.numel():
+        constant_(tensor, value)
+
+
+def _zero_row(weight: Tensor, index: int | None) -> None:
+    if index is not None and not weight.is_meta and weight.numel():
+        with torch.no_grad():
+            weight[index].fill_(0)
+
+
+def _own(mod: Any, base: type, method: str = "reset_parameters") -> bool:
+    """``mod`` is a ``base`` whose ``method`` is ``base``'s (a subclass overriding it is run as
+    it is, under patch())."""
+    return isinstance(mod, base) and getattr(type(mod), method, None) is getattr(base, method)
+
+
+def _uniform_bias(bias: Tensor | None, fan_in: int, key: Any) -> None:
+    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+    _keyed(uniform_, bias, key, -bound, bound)
+
+
+def _norm_rule(mod: Any, key: Callable[[str], Any]) -> None:
+    """Weight ones, bias zeros, running statistics reset (BatchNorm's reset_running_stats)."""
+    for name, value in (("weight", 1.0), ("bias", 0.0)):
+        p = getattr(mod, name, None)
+        if isinstance(p, Tensor):
+            _const(p, value)
+    for name, value in (("running_mean", 0), ("running_var", 1), ("num_batches_tracked", 0)):
+        b = getattr(mod, name, None)
+        if isinstance(b, Tensor):
+            _const(b, value)
+
+
+def _torch_rule(mod: Any, prefix: str, key: Callable[[str], Any]) -> bool:
+    """The module's own reset_parameters (its parameters seeded by name); False when no rule
+    applies."""
+    nn = torch.nn
+    if _own(mod, nn.Linear) or _own(mod, nn.modules.conv._ConvNd):
+        _keyed(kaiming_uniform_, mod.weight, key("weight"), math.sqrt(5))
+        if mod.bias is not None:
+            _uniform_bias(mod.bias, _calculate_fan_in_and_fan_out(mod.weight)[0], key("bias"))
+    elif _own(mod, nn.Bilinear):
+        n = mod.weight.size(1)
+        bound = 1 / math.sqrt(n) if n > 0 else 0
+        _keyed(uniform_, mod.weight, key("weight"), -bound, bound)
+        _keyed(uniform_, mod.bias, key("bias"), -bound, bound)
+    elif _own(mod, nn.Embedding) or _own(mod, nn.EmbeddingBag):
+        _keyed(normal_, mod.weight, key("weight"))
+        _zero_row(mod.weight, mod.padding_idx)
+    elif (_own(mod, nn.modules.batchnorm._NormBase) or _own(mod, nn.LayerNorm)
+          or _own(mod, nn.GroupNorm) or _own(mod, nn.RMSNorm)):
+        _norm_rule(mod, key)
+    elif _own(mod, nn.RNNBase) or _own(mod, nn.RNNCellBase):
+        stdv = 1.0 / math.sqrt(mod.hidden_size) if mod.hidden_size > 0 else 0
+        for name, p in mod.named_parameters(recurse=False):
+            _keyed(uniform_, p, key(name), -stdv, stdv)
+    elif _own(mod, nn.MultiheadAttention, "_reset_parameters"):
+        names = (("in_proj_weight",) if mod._qkv_same_embed_dim
+                 else ("q_proj_weight", "k_proj_weight", "v_proj_weight"))
+        for name in names:
+            _keyed(xavier_uniform_, getattr(mod, name), key(name))
+        if mod.in_proj_bias is not None:
+            _const(mod.in_proj_bias, 0.0)
+            _const(mod.out_proj.bias, 0.0)
+        for name in ("bias_k", "bias_v"):
+            _keyed(xavier_normal_, getattr(mod, name), key(name))
+    else:
+        return False
+    return True
+
+
+def _hf_rule(mod: Any, prefix: str, key: Callable[[str], Any], std: float) -> bool:
+    """Hugging Face's ``PreTrainedModel._init_weights`` (transformers 5); False when no rule
+    applies."""
+    nn = torch.nn
+    cls = type(mod).__name__
+    if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
+                        nn.ConvTranspose2d)):
+        _keyed(normal_, getattr(mod, "weight", None), key("weight"), 0.0, std)
+        _const(mod.bias, 0.0)
+    elif isinstance(mod, nn.LSTM):
+        for name, p in mod.named_parameters(recurse=False):
+            if "weight" in name:
+                _keyed(xavier_uniform_, p, key(name))
+            elif "bias" in name:
+                _const(p, 0.0)
+    elif isinstance(mod, nn.Embedding):
+        _keyed(normal_, mod.weight, key("weight"), 0.0, std)
+        _zero_row(mod.weight, mod.padding_idx)
+    elif isinstance(mod, nn.MultiheadAttention):
+        return _torch_rule(mod, prefix, key) if _own(mod, nn.MultiheadAttention, "_reset_parameters") else False
+    elif (isinstance(mod, (nn.GroupNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d))
+          or "LayerNorm" in cls or "RMSNorm" in cls):
+        _norm_rule(mod, key)
+    else:
+        return False
+    return True
+
+
+def _rotary(mod: Any) -> bool:
+    """Hugging Face's rotary embeddings: ``inv_freq`` and ``original_inv_freq`` recomputed from
+    the config, as its ``_init_weights`` does (non-persistent buffers, garbage after
+    ``to_empty``)."""
+    if ("RotaryEmbedding" not in type(mod).__name__ or not hasattr(mod, "original_inv_freq")
+            or not isinstance(getattr(mod, "inv_freq", None), Tensor) or not hasattr(mod, "config")):
+        return False
+    rope_type = getattr(mod, "rope_type", "default")
+    fn = {"axial": getattr(mod, "compute_axial_rope_parameters", None),
+          "ntk_alpha": getattr(mod, "compute_ntk_alpha_rope_parameters", None),
+          "default": getattr(mod, "compute_default_rope_parameters", None)}.get(rope_type)
+    if fn is None:
+        from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+        fn = ROPE_INIT_FUNCTIONS[rope_type]
+    if mod.inv_freq.is_meta:
+        return True
+    value, _ = fn(mod.config)
+    with torch.no_grad():
+        mod.inv_freq.copy_(value)
+        mod.original_inv_freq.copy_(value)
+    return True
+
+
+def _post_order(module: Any, prefix: str, memo: set):
+    """(qualified name, module), children before their parent, each module once."""
+    for name, child in module._modules.items():
+        if child is None or id(child) in memo:
+            continue
+        memo.add(id(child))
+        yield from _post_order(child, f"{prefix}.{name}" if prefix else name, memo)
+    yield prefix, module
+
+
+def _own_tensors(mod: Any) -> list:
+    return [t for t in (*mod.parameters(recurse=False), *mod.buffers(recurse=False))
+            if t is not None]
+
+
+def init_module(module: torch.nn.Module, seed: Any = None, scheme: Literal["torch", "hf"] = "torch",
+                *, initializer_range: float = 0.02) -> torch.nn.Module:
+    r"""Re-initialize every parameter and buffer of ``module`` as its own initialization would,
+    on fastinit, each parameter seeded by its qualified name; returns ``module``.
+
+    Each parameter's values come from ``fastinit.Key(seed).child(qualified_name)`` (the name
+    ``module.named_parameters()`` gives it, e.g. ``"layers.3.attn.in_proj_weight"``), so they
+    depend only on the seed, the parameter's name, shape and dtype, and the rule: adding,
+    removing or reordering other layers leaves every other layer's values unchanged, and a
+    module built on the ``meta`` device and materialized with ``module.to_empty(device=...)``
+    (CPU or CUDA) gets the values the same module built there would. ``seed=None`` draws one
+    64-bit seed from torch's default CPU generator, so ``torch.manual_seed`` governs it.
+
+    ``scheme="torch"``, each module's ``reset_parameters`` (``fan_in = weight.size(1) *
+    receptive field``):
+
+    =============================================== ==============================================
+    module                                          rule
+    =============================================== ==============================================
+    Linear, Conv/ConvTranspose 1-3d                 weight ``kaiming_uniform_(a=sqrt(5))``, i.e.
+                                                    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias the
+                                                    same bound (0 when fan_in is 0)
+    Bilinear                                        weight and bias U(-1/sqrt(in1), 1/sqrt(in1))
+    Embedding, EmbeddingBag                         weight N(0, 1), row ``padding_idx`` zero
+    LayerNorm, GroupNorm, RMSNorm                   weight ones, bias zeros
+    BatchNorm*, InstanceNorm*, SyncBatchNorm        weight ones, bias zeros, running_mean zeros,
+                                                    running_var ones, num_batches_tracked zero
+    RNN, LSTM, GRU and their cells                  every parameter U(-1/sqrt(hidden),
+                                                    1/sqrt(hidden))
+    MultiheadAttention                              in_proj_weight (or q/k/v_proj_weight)
+                                                    ``xavier_uniform_``; in_proj_bias and
+                                                    out_proj.bias zeros; bias_k, bias_v
+                                                    ``xavier_normal_``; out_proj.weight as Linear
+    Transformer                                     every parameter with 2 or more dimensions
+                                                    ``xavier_uniform_`` (its ``_reset_parameters``)
+    Transformer(Encoder|Decoder)(Layer)             their submodules' rules (Linear, LayerNorm,
+                                                    MultiheadAttention)
+    a class named ``*LayerNorm*``/``*RMSNorm*``      weight ones, bias zeros (Hugging Face's
+    without ``reset_parameters``                    norms)
+    a class named ``*RotaryEmbedding*`` with        ``inv_freq``, ``original_inv_freq`` recomputed
+    ``original_inv_freq`` (Hugging Face)            from its config
+    any other module with ``reset_parameters``      that method, run under :func:`patch` with
+                                                    torch's default generator(s) seeded from
+                                                    ``Key(seed).child(module_name)`` (forked:
+                                                    restored afterwards)
+    =============================================== ==============================================
+
+    Modules are visited children first, so a parent's rule (MultiheadAttention's ``out_proj``
+    bias, Transformer's xavier) overrides its children's, as in torch's constructors. A subclass
+    that overrides ``reset_parameters`` is run as "any other module". A parameter or buffer no
+    rule reaches is left as it is, with a ``UserWarning`` naming it. The "any other module" route
+    seeds and restores torch's process-wide default generator: another thread drawing from it
+    meanwhile sees (and perturbs) that module's stream. Unlike torch's
+    ``TransformerEncoder``, whose layers are deep copies of one layer, each layer gets its own
+    values.
+
+    ``scheme="hf"``, Hugging Face's ``PreTrainedModel._init_weights`` (transformers 5), with
+    ``std = initializer_range`` (0.02 by default, the config's ``initializer_range``), where it
+    applies, else the torch rules above: Linear, Conv1-3d, ConvTranspose1-2d weight N(0, std),
+    bias zeros; Embedding weight N(0, std), row ``padding_idx`` zero; LSTM weights
+    ``xavier_uniform_``, biases zeros; MultiheadAttention torch's rule; GroupNorm, BatchNorm1-3d
+    and classes named ``*LayerNorm*``/``*RMSNorm*`` weight ones, bias zeros, running stats reset;
+    rotary embeddings as above. (A model class that overrides ``_init_weights`` has its own
+    rules: build it under :func:`patch` instead.)
+
+    Args:
+        module: the ``torch.nn.Module`` to initialize in place (meta tensors are left as they are)
+        seed: an int, a :class:`fastinit.Key` or None (one draw from torch's default generator)
+        scheme: ``"torch"`` or ``"hf"``
+        initializer_range: the standard deviation of the ``"hf"`` scheme's normal weights
+
+    Examples:
+        >>> with torch.device("meta"):
+        ...     model = MyTransformer(cfg)
+        >>> model = fastinit.torch.init_module(model.to_empty(device="cpu"), seed=0)
+    """
+    from ._seeding import Key
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    if scheme not in ("torch", "hf"):
+        raise ValueError(f"scheme: expected 'torch' or 'hf', got {scheme!r}")
+    if scheme == "hf" and not (_number(initializer_range) and initializer_range >= 0):
+        raise ValueError(f"initializer_range: expected a finite number >= 0, got {initializer_range!r}")
+    if seed is None:
+        seed = int(torch.randint(-2**63, 2**63 - 1, (), dtype=torch.int64))
+    check_seed(seed)
+    root = seed if isinstance(seed, Key) else Key(seed)
+    covered: set = set()
+    hf_set: set = set()
+    lazy = torch.nn.parameter.UninitializedTensorMixin
+    with torch.no_grad():
+        for prefix, mod in _post_order(module, "", {id(module)}):
+            def key(name: str, _p: str = prefix) -> Any:
+                return root.child(f"{_p}.{name}" if _p else name)
+
+            mine = _own_tensors(mod)
+            if any(isinstance(t, lazy) for t in mine):
+                continue
+            if scheme == "hf" and (_hf_rule(mod, prefix, key, initializer_range) or _rotary(mod)):
+                hf_set.update(id(t) for t in mine)
+            elif _torch_rule(mod, prefix, key) or _rotary(mod):
+                pass
+            elif _own(mod, torch.nn.Transformer, "_reset_parameters"):
+                for name, p in mod.named_parameters(prefix=prefix):
+                    if p.dim() > 1 and id(p) not in hf_set:
+                        _keyed(xavier_uniform_, p, root.child(name))
+            elif callable(getattr(type(mod), "reset_parameters", None)):
+                _reset_forked(mod, root.child(prefix))
+            elif mine and ("LayerNorm" in type(mod).__name__ or "RMSNorm" in type(mod).__name__):
+                _norm_rule(mod, key)
+            else:
+                continue
+            covered.update(id(t) for t in mine)
+    missed = [name for name, t in (*module.named_parameters(), *module.named_buffers())
+              if id(t) not in covered and not isinstance(t, lazy)]
+    if missed:
+        shown = ", ".join(missed[:8]) + (f" and {len(missed) - 8} more" if len(missed) > 8 else "")
+        warnings.warn(f"init_module: no rule initializes {shown}; left as they are (give the "
+                      f"module a reset_parameters method)", UserWarning, stacklevel=2)
+    return module
+
+
+def _reset_forked(mod: Any, key: Any) -> None:
+    """``mod.reset_parameters()`` under :func:`patch`, with the default generators of the
+    devices it lives on seeded from ``key`` and restored afterwards."""
+    cuda = sorted({t.device.index if t.device.index is not None else torch.cuda.current_device()
+                   for t in _own_tensors(mod) + list(mod.parameters()) if t.device.type == "cuda"})
+    with torch.random.fork_rng(devices=cuda), patch():
+        torch.default_generator.manual_seed(key.value)
+        for i in cuda:
+            torch.cuda.default_generators[i].manual_seed(key.value)
+        mod.reset_parameters()
