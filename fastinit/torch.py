@@ -47,7 +47,9 @@ What differs from torch:
   CPU, CUDA and meta; dtypes other than float16, bfloat16, float32, float64, complex64 and
   complex128, or for the constant patterns also the integer and bool ones; bfloat16 CUDA
   tensors, until the core fills them; sparse layouts; subclasses that override
-  ``__torch_function__``). ``seed=`` is refused there.
+  ``__torch_function__``; tensors whose elements share memory, as after ``expand()``; fake
+  tensors while ``torch.compile`` or a dispatch mode such as ``FakeTensorMode`` traces).
+  ``seed=`` is refused there. 0-d tensors and bools are taken as numbers, as torch takes them.
 - A non-contiguous CUDA tensor is filled through a contiguous temporary of its size (a CPU one
   is filled chunk by chunk, with no temporary of its size; ``orthogonal_`` on one uses a
   full-size scratch matrix, as its QR needs).
@@ -109,6 +111,10 @@ def _fastinit_fills(tensor: Any, dtypes: tuple, seed: Any) -> bool:
     ours = (tensor.device.type in ("cpu", "cuda", "meta") and tensor.dtype in dtypes
             and tensor.layout is torch.strided and not tensor.is_conj() and not tensor.is_neg()
             and not torch.overrides.has_torch_function_unary(tensor)
+            # elements sharing memory (expand()): torch's own function fills or refuses them
+            and not any(s == 0 and n > 1 for n, s in zip(tensor.shape, tensor.stride()))
+            # fake and functional tensors under tracing (torch.compile, FakeTensorMode): no memory
+            and not torch.compiler.is_compiling() and not _dispatch_mode_active()
             # the core fills bfloat16 on the host only for now (fills._Target): drop this then
             and not (tensor.device.type == "cuda" and tensor.dtype is torch.bfloat16))
     if not ours and seed is not None:
@@ -116,6 +122,21 @@ def _fastinit_fills(tensor: Any, dtypes: tuple, seed: Any) -> bool:
                         f"{tensor.dtype}, {tensor.device}); it goes to torch.nn.init, which takes "
                         f"generator= instead")
     return ours
+
+
+def _dispatch_mode_active() -> bool:
+    """Whether a ``TorchDispatchMode`` (FakeTensorMode, functionalization) is active."""
+    depth = getattr(torch._C, "_len_torch_dispatch_stack", None)
+    return bool(depth and depth())
+
+
+def _as_number(value: Any) -> Any:
+    """A 0-d tensor or a bool, which torch's functions take as numbers, as a Python number."""
+    if isinstance(value, Tensor) and value.dim() == 0:
+        return value.item()
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _seed(tensor: Tensor, generator: torch.Generator | None, seed: Any) -> Any:
@@ -133,7 +154,8 @@ def _seed(tensor: Tensor, generator: torch.Generator | None, seed: Any) -> Any:
 
 def _fill(tensor: Tensor, fn: Callable[..., Any], **params: Any) -> Tensor:
     """``fn(out=tensor, **params)``: in place (a non-contiguous CUDA tensor through a
-    contiguous temporary)."""
+    contiguous temporary); 0-d tensors and bools among the parameters as numbers."""
+    params = {k: v if k == "seed" else _as_number(v) for k, v in params.items()}
     if tensor.device.type == "cuda" and not tensor.is_contiguous():
         tmp = torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
         fn(out=tmp, **params)

@@ -663,3 +663,28 @@ def test_inference_tensor_outside_inference_mode_is_refused_as_torch_does():
     assert not t.any()
     with torch.inference_mode():
         assert fastinit.ones(out=t) is t and t.all()
+
+
+def test_zero_dim_tensor_and_bool_parameters_are_numbers_as_in_torch():
+    t = torch.empty(64, 64)
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    assert torch.equal(ft.normal_(t.clone(), 0, torch.tensor(0.5), generator=g()),
+                       ft.normal_(t.clone(), 0, 0.5, generator=g()))
+    assert torch.equal(ft.uniform_(t.clone(), torch.tensor(-1.0), True, generator=g()),
+                       ft.uniform_(t.clone(), -1.0, 1.0, generator=g()))
+    assert torch.equal(ft.trunc_normal_(t.clone(), std=torch.tensor(0.02), a=torch.tensor(-0.04), b=0.04,
+                                        generator=g()),
+                       ft.trunc_normal_(t.clone(), std=0.02, a=-0.04, b=0.04, generator=g()))
+
+
+def test_expanded_tensors_go_to_torch():
+    assert torch.equal(ft.zeros_(torch.ones(1).expand(5)), torch.zeros(5))
+    with pytest.raises(RuntimeError, match="more than one element"):  # torch's own error
+        ft.uniform_(torch.empty(1).expand(5))
+
+
+def test_fake_tensors_go_to_torch():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode():
+        w = torch.empty(3, 4)
+        assert ft.normal_(w) is w and ft.kaiming_uniform_(w) is w
