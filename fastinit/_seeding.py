@@ -63,15 +63,35 @@ def _as_int(s) -> int:
     return int(s)
 
 
+class Deferred:
+    """A seed drawn when a call first needs it, after all of the call's checks: ``draw()``
+    (which returns anything ``seed=`` accepts) is called once, and its result kept. For faces
+    that draw their seeds from another library's generator (``fastinit.torch`` from torch's),
+    so that a call that raises leaves that generator where it was."""
+
+    __slots__ = ("_draw", "_value")
+
+    def __init__(self, draw) -> None:
+        self._draw = draw
+        self._value = None
+
+    def value(self) -> SeedLike:
+        if self._draw is not None:
+            self._value, self._draw = self._draw(), None
+        return self._value
+
+
 def check_seed(s: SeedLike) -> None:
     """``TypeError`` unless ``s`` is something ``seed=`` accepts (nothing is drawn)."""
-    if s is None or isinstance(s, (Key, np.random.Generator)):
+    if s is None or isinstance(s, (Key, np.random.Generator, Deferred)):
         return
     _as_int(s)
 
 
 def seed64(s: SeedLike) -> np.uint64:
     """The 64-bit seed the kernels use for ``seed=s`` (see the module docstring)."""
+    if isinstance(s, Deferred):
+        s = s.value()
     if isinstance(s, Key):
         return np.uint64(s.value)
     if s is None:

@@ -33,7 +33,8 @@ What differs from torch:
   ``generator`` or, without one, from torch's default generator of the tensor's device, and
   uses it as the fastinit seed. So ``torch.manual_seed(n)`` makes a program that uses
   ``fastinit.torch`` reproducible as it does with ``torch.nn.init``, and a ``generator``
-  advances once per call. Zero-element and meta tensors draw nothing. ``seed=`` (keyword-only:
+  advances once per call. Zero-element and meta tensors draw nothing, and neither does a call
+  that raises (the draw is made after every check). ``seed=`` (keyword-only:
   an int, a :class:`fastinit.Key` or a ``numpy.random.Generator``) is fastinit's extension and
   draws nothing from torch.
 - **Stricter on values torch would fill with NaN or inf**: a NaN or infinite ``mean``, an
@@ -69,7 +70,7 @@ from torch import Tensor
 
 from . import fills as _fills
 from . import initializers as _inits
-from ._seeding import check_seed
+from ._seeding import Deferred, check_seed
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -141,15 +142,24 @@ def _as_number(value: Any) -> Any:
 
 def _seed(tensor: Tensor, generator: torch.Generator | None, seed: Any) -> Any:
     """The fastinit seed of a call: ``seed`` when given, else one 64-bit draw from
-    ``generator`` or torch's default generator of ``tensor``'s device."""
+    ``generator`` or torch's default generator of ``tensor``'s device, made when the core asks
+    for it, after its checks (``_seeding.Deferred``): a call that raises draws nothing. A call
+    whose fill ignores the seed (a constant) takes the draw all the same (:func:`_drawn`)."""
     if seed is not None:
         if generator is not None:
             raise TypeError("generator, seed: give one or neither, got both")
         check_seed(seed)
         return seed
     device = generator.device if isinstance(generator, torch.Generator) else tensor.device
-    return int(torch.randint(-2**63, 2**63 - 1, (), generator=generator, dtype=torch.int64,
-                             device=device))
+    return Deferred(lambda: int(torch.randint(-2**63, 2**63 - 1, (), generator=generator,
+                                              dtype=torch.int64, device=device)))
+
+
+def _drawn(tensor: Tensor, seed: Any) -> Tensor:
+    """``tensor``, after the seed's draw: one draw per call that fills, whatever it fills."""
+    if isinstance(seed, Deferred):
+        seed.value()
+    return tensor
 
 
 def _fill(tensor: Tensor, fn: Callable[..., Any], **params: Any) -> Tensor:
@@ -254,7 +264,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: torch.Ge
         return tensor
     s = _seed(tensor, generator, seed)
     if a == b:
-        return _fill(tensor, _fills.constant, value=a)
+        return _drawn(_fill(tensor, _fills.constant, value=a), s)
     return _fill(tensor, _fills.uniform, low=a, high=b, seed=s)
 
 
@@ -332,7 +342,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return tensor
     s = _seed(tensor, generator, seed)
     if a == b:
-        return _fill(tensor, _fills.constant, value=a)
+        return _drawn(_fill(tensor, _fills.constant, value=a), s)
     return _fill(tensor, _fills.truncated_normal, mean=mean, std=std, lo=a, hi=b, seed=s)
 
 
@@ -485,7 +495,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: torch.Generato
         return tensor
     s = _seed(tensor, generator, seed)
     if bound == 0:
-        return _fill(tensor, _fills.zeros)
+        return _drawn(_fill(tensor, _fills.zeros), s)
     return _fill(tensor, _inits.glorot_uniform, gain=gain, seed=s)
 
 
@@ -521,7 +531,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: torch.Generator
         return tensor
     s = _seed(tensor, generator, seed)
     if std == 0:
-        return _fill(tensor, _fills.zeros)
+        return _drawn(_fill(tensor, _fills.zeros), s)
     return _fill(tensor, _inits.glorot_normal, gain=gain, seed=s)
 
 
@@ -543,7 +553,7 @@ def _kaiming(name: str, tensor: Tensor, a: float, mode: str, nonlinearity: str, 
         return tensor
     s = _seed(tensor, generator, seed)
     if std == 0:  # a = inf: gain 0
-        return _fill(tensor, _fills.zeros)
+        return _drawn(_fill(tensor, _fills.zeros), s)
     fn = _inits.kaiming_uniform if uniform else _inits.kaiming_normal
     return _fill(tensor, fn, gain=float(gain), mode=mode.lower(), seed=s)
 
@@ -688,7 +698,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: torch
         return tensor
     s = _seed(tensor, generator, seed)
     if num_zeros >= rows and sparsity >= 0:
-        return _fill(tensor, _fills.zeros)
+        return _drawn(_fill(tensor, _fills.zeros), s)
     return _fill(tensor, _fills.sparse, sparsity=sparsity, std=std, seed=s)
 
 

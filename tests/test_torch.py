@@ -688,3 +688,18 @@ def test_fake_tensors_go_to_torch():
     with FakeTensorMode():
         w = torch.empty(3, 4)
         assert ft.normal_(w) is w and ft.kaiming_uniform_(w) is w
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, g: ft.normal_(t, float("nan"), 1.0, generator=g),  # torch fills NaN; fastinit refuses
+    lambda t, g: ft.uniform_(t.to(torch.bfloat16), 1.001, 1.002, generator=g),  # no bfloat16 value there
+    lambda t, g: ft.normal_(t.half(), 0.0, 1e4, generator=g),  # values past float16's largest
+])
+def test_a_call_that_raises_leaves_the_generator_where_it_was(call):
+    g = torch.Generator().manual_seed(5)
+    before = g.get_state()
+    with pytest.raises(ValueError):
+        call(torch.empty(4, 4), g)
+    assert torch.equal(g.get_state(), before)
+    ft.normal_(torch.empty(4, 4), generator=g)  # one draw per call that fills
+    assert not torch.equal(g.get_state(), before)
