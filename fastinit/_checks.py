@@ -103,7 +103,6 @@ def check_size(shape: tuple[int, ...], dtype: np.dtype | None = None) -> None:
     a shape (it refuses ``(0, 2**40, 2**40)``)."""
     per = 2 if dtype is not None and np.dtype(dtype).kind == "c" else 1
     if math.prod(d for d in shape if d) * per >= MAX_VALUES:
-        what = " complex" if per == 2 else ""
         raise ValueError(f"shape: {shown(shape)} is too large: the product of the dimensions (the "
                          f"nonzero ones, as numpy counts) must be below 2**62"
                          f"{' for real dtypes, 2**61 for complex ones' if per == 2 else ''}")

@@ -36,7 +36,7 @@ from . import _checks as ck
 from . import _device, _threading, _torch_out
 from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
-from .initializer import DTYPES, initializer
+from .initializer import initializer
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
 from .kernels.sparse import fill_sparse, sparse_domain
@@ -103,15 +103,12 @@ def _check_constant(value=_UNSET, dtype=None, **_):
         return
     if value is None:
         raise TypeError("value: expected a number, got None")
-    if dtype is not None and np.dtype(dtype).kind in "iub":
-        _int_value("value", value, np.dtype(dtype))
-        return
-    if isinstance(value, (complex, np.complexfloating)):
+    if dtype is not None:
+        _constant_value(value, np.dtype(dtype))
+    elif isinstance(value, (complex, np.complexfloating)):
         ck.real("value", value.real), ck.real("value", value.imag)
     else:
         ck.real("value", value)
-    if dtype is not None:
-        _constant_value(value, np.dtype(dtype))
 
 
 def _constant_value(value: Any, dtype: np.dtype) -> Any:
@@ -678,7 +675,9 @@ def _one_value(mean: float, std: float, lo: float, hi: float, dtype: np.dtype, v
         return None
     below = _log_mass((lo - mean) / std, (vmin - mean) / std) if lo < vmin else -math.inf
     above = _log_mass((vmax - mean) / std, (hi - mean) / std) if vmax < hi else -math.inf
-    return vmin if below >= above else vmax
+    if below == above:  # both beyond float64 (a far tail): the mass is at the end nearer the mean
+        return vmin if mean <= vmin else vmax
+    return vmin if below > above else vmax
 
 
 def _rounds(acceptance: float) -> int:
@@ -772,7 +771,6 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, t.dtype, vmin, vmax)
     acceptance *= _inside_fraction(mean, std, lo, hi, vmin, vmax)
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
-
 
 
 @initializer(check=_check_sparse, dtypes=ck.REAL_DTYPES)
