@@ -39,11 +39,31 @@ class Cuda(NamedTuple):
 
 
 class GpuArray(NamedTuple):
-    """What a GPU ``out`` says about itself (its ``__cuda_array_interface__``)."""
+    """What a GPU ``out`` says about itself (its ``__cuda_array_interface__``): ``strides`` in
+    bytes, ``None`` for C order."""
     shape: tuple
     dtype: np.dtype
     c_contiguous: bool
     readonly: bool
+    strides: tuple | None = None
+
+
+class Viewed:
+    """A GPU array seen with another dtype of the same size: a torch bfloat16 CUDA tensor is
+    given as its int16 view (torch exports no bfloat16 ``__cuda_array_interface__``, and the
+    interface's typestr cannot name bfloat16) seen as ``ml_dtypes.bfloat16``. ``device`` is
+    the array's, so that :func:`ordinal` finds its GPU."""
+
+    __slots__ = ("array", "dtype", "device")
+
+    def __init__(self, array: Any, dtype: np.dtype) -> None:
+        self.array = array
+        self.dtype = np.dtype(dtype)
+        self.device = getattr(array, "device", None)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        return interface(self.array)
 
 
 def _simulated(obj: Any) -> bool:
@@ -117,11 +137,13 @@ def describe(out: Any) -> GpuArray:
     """Shape, dtype, contiguity and writability of a GPU ``out``, from its
     ``__cuda_array_interface__``, once :func:`checked_interface` has found it consistent."""
     if _simulated(out):
-        return GpuArray(tuple(out.shape), np.dtype(out.dtype), bool(out.is_c_contiguous()), False)
+        return GpuArray(tuple(out.shape), np.dtype(out.dtype), bool(out.is_c_contiguous()), False,
+                        tuple(out.strides))
     cai = checked_interface(out)
-    dtype = np.dtype(cai["typestr"])
-    return GpuArray(cai["shape"], dtype, _c_contiguous(cai["shape"], cai["strides"], dtype.itemsize),
-                    cai["data"][1])
+    dtype = out.dtype if isinstance(out, Viewed) else np.dtype(cai["typestr"])
+    strides = cai["strides"]
+    return GpuArray(cai["shape"], dtype, _c_contiguous(cai["shape"], strides, dtype.itemsize),
+                    cai["data"][1], strides)
 
 
 def _is_int(v: Any) -> bool:
@@ -233,8 +255,23 @@ def _c_contiguous(shape: tuple, strides: Any, itemsize: int) -> bool:
     return True
 
 
+def overlapping(shape: tuple, strides: tuple, itemsize: int) -> bool:
+    """Whether elements of an array of ``shape`` and byte ``strides`` may share memory: true
+    unless, its dimensions taken from the smallest stride up, each stride clears everything the
+    smaller ones span (a sufficient test, exact for transposes, permutations and sliced views;
+    ``expand()`` and broadcasting give stride 0)."""
+    span = itemsize
+    for n, s in sorted(((n, abs(s)) for n, s in zip(shape, strides) if n > 1), key=lambda p: p[1]):
+        if s < span:
+            return True
+        span += s * (n - 1)
+    return False
+
+
 def check_out(info: GpuArray, shape: tuple, dtype: np.dtype) -> None:
-    """The GPU twin of ``_checks.check_out``: the same errors, in the same order."""
+    """The GPU twin of ``_checks.check_out``: the same errors, in the same order. A
+    non-contiguous ``out`` is filled chunk by chunk (:func:`fastinit.cuda.arrays.strided_blocks`):
+    its strides must be non-negative multiples of its itemsize, and its elements distinct."""
     if info.dtype != dtype:
         raise TypeError(f"out: dtype {info.dtype.name} does not match dtype {dtype.name}")
     if info.shape != shape:
@@ -242,4 +279,12 @@ def check_out(info: GpuArray, shape: tuple, dtype: np.dtype) -> None:
     if info.readonly:
         raise ValueError("out: the array is read-only")
     if not info.c_contiguous:
-        raise ValueError("out: the array must be C-contiguous")
+        size = dtype.itemsize
+        if any(s < 0 or s % size for n, s in zip(info.shape, info.strides) if n > 1):
+            raise ValueError(f"out: strides {_shown(info.strides)} (bytes) are not all non-negative "
+                             f"multiples of the itemsize {size}; expected a C-contiguous array or "
+                             f"a view with such strides (a transpose, a slice)")
+        if overlapping(info.shape, info.strides, size):
+            raise ValueError(f"out: elements of this GPU array (strides {_shown(info.strides)} bytes) "
+                             f"share memory, as after expand() or broadcasting; expected an array "
+                             f"whose elements are distinct")

@@ -5,8 +5,10 @@ A torch CPU tensor (an ``nn.Parameter`` too, with ``requires_grad`` or not) is w
 ``ml_dtypes.bfloat16``): the checks see that view's shape and dtype, the kernels write into it,
 and the call then bumps the tensor's version counter, as torch's own in-place ops do
 (``torch.autograd.graph.increment_version``; ``detach()`` shares the counter), and returns the
-user's tensor. A CUDA tensor keeps the GPU path (``__cuda_array_interface__``); its version
-counter is bumped the same way.
+user's tensor. A CUDA tensor keeps the GPU path (``__cuda_array_interface__``; a bfloat16 one
+through its int16 view's, :class:`fastinit._device.Viewed`, as torch exports none for
+bfloat16); its version counter is bumped the same way, and a non-contiguous one is filled chunk
+by chunk on the GPU (:func:`fastinit.cuda.arrays.strided_blocks`).
 
 A non-contiguous CPU tensor (``w.t()``, ``w[:, ::2]``) gets the values a contiguous tensor of its
 shape would get: the kernels fill a contiguous chunk of at most :data:`CHUNK_BYTES` (consecutive
@@ -25,6 +27,8 @@ import math
 from typing import Any, Iterator
 
 import numpy as np
+
+from ._device import Viewed, overlapping
 
 #: the most bytes of one contiguous chunk through which a non-contiguous tensor is filled
 CHUNK_BYTES = 16 << 20
@@ -81,21 +85,13 @@ def adopt(out: Any) -> tuple["TorchOut | None", Any]:
     if not is_tensor(out):
         return None, out
     if out.device.type == "cuda":
+        import torch
+        if out.dtype is torch.bfloat16:  # torch exports no bfloat16 interface: its int16 bits
+            import ml_dtypes
+            return TorchOut(out, None), Viewed(out.detach().view(torch.int16), ml_dtypes.bfloat16)
         return TorchOut(out, None), out
     view = host_view(out)
     return TorchOut(out, view), view
-
-
-def _overlapping(a: np.ndarray) -> bool:
-    """Whether elements of ``a`` may share memory: true unless, its dimensions taken from the
-    smallest stride up, each stride clears everything the smaller ones span (a sufficient test,
-    exact for transposes, permutations and sliced views; ``expand()`` has stride 0)."""
-    span = a.itemsize
-    for n, s in sorted(((n, abs(s)) for n, s in zip(a.shape, a.strides) if n > 1), key=lambda p: p[1]):
-        if s < span:
-            return True
-        span += s * (n - 1)
-    return False
 
 
 def chunks(shape: tuple, limit: int) -> Iterator[tuple[tuple, int, tuple]]:
@@ -152,7 +148,7 @@ class TorchOut:
                              f"{_shown(shape)}")
         if not view.flags.writeable:
             raise ValueError("out: the array is read-only")
-        if _overlapping(view):
+        if overlapping(view.shape, view.strides, view.itemsize):
             raise ValueError(f"out: elements of this non-contiguous tensor (strides "
                              f"{_shown(self.tensor.stride())}) share memory, as after expand(); "
                              f"expected a tensor whose elements are distinct")

@@ -166,10 +166,6 @@ class _Target:
             raise ValueError(f"shape: expected {ndim} dimensions, got {ck.shown(full)}")
         self.full = full
         self.dtype = ck.dtype_from(dtype, ref, allowed)
-        if self.device is not None and self.dtype == ck.BFLOAT16:
-            # the GPU kernels write bfloat16 (tests/cuda), but numba has no bfloat16 device array
-            # and torch exports none through __cuda_array_interface__
-            raise TypeError("dtype: bfloat16 is supported on the host only for now")
         ck.check_size(full, self.dtype)  # complex values count twice: the kernels fill the real view
         if full:
             first, stop = ck.row_range(rows, full[0])
@@ -189,8 +185,12 @@ class _Target:
         elif out is not None:
             self._host_out = (ck if self.torch_out is None else self.torch_out).check_out(out, self.shape, self.dtype)
         self.out = out
-        # a non-contiguous torch tensor: the kernels fill contiguous chunks of it (_blocks)
-        self.strided = self.torch_out is not None and self.torch_out.strided
+        # a non-contiguous torch CPU tensor or GPU array: the kernels fill contiguous chunks of it
+        # (_blocks)
+        if self.device is None:
+            self.strided = self.torch_out is not None and self.torch_out.strided
+        else:
+            self.strided = out is not None and not ref.c_contiguous
         self._arr = None
         # fastinit.cuda, loaded on first use: a GPU must be there, checked now, before a seed is drawn
         self.gpu = _load_gpu(self.device) if self.device is not None else None
@@ -240,12 +240,16 @@ class _Target:
 
     def _blocks(self, load: bool = False):
         """(contiguous array, flat index of its first element in the output) covering the
-        output: the output itself, or for a non-contiguous torch tensor chunks of it, each copied
-        in once filled (``load``: holding the output's values first, for in-place kernels)."""
-        if self.strided:
+        output: the output itself, or for a non-contiguous torch tensor or GPU array chunks of
+        it, each copied in once filled (``load``: holding the output's values first, for
+        in-place kernels)."""
+        if not self.strided:
+            yield self.array(), 0
+        elif self.device is None:
             yield from self.torch_out.blocks(load)
         else:
-            yield self.array(), 0
+            with self.gpu.arrays.context(self.device):
+                yield from self.gpu.arrays.strided_blocks(self.array(), load)
 
     def _launch(self, kernel, *args) -> None:
         if self.device is None:
@@ -284,9 +288,12 @@ class _Target:
             parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
             if self.dtype in ck.BITS16:
                 parts = tuple(p.view(ck.BITS16[self.dtype]) for p in parts)
-            flat, _ = self._flat()
-            with self.gpu.arrays.context(self.device):
-                self.gpu.fill_constant(flat, *(p[()] for p in parts))
+            even, odd = (p[()] for p in parts)
+            for block, at in self._blocks():
+                flat, per = self._flat(block)
+                swap = per == 1 and at % 2  # odd: the odd elements in C order
+                with self.gpu.arrays.context(self.device):
+                    self.gpu.fill_constant(flat, *((odd, even) if swap else (even, odd)))
 
     def scatter(self, index: tuple, values: Any) -> Any:
         """Zeros, with ``values`` (a scalar or one per index) at ``index``: arrays of full-tensor
@@ -304,8 +311,8 @@ class _Target:
         if self.device is None:
             arr[local] = vals
             return self.result()
-        flat, per = self._flat()
-        at = np.ravel_multi_index(local, self.shape).astype(np.int64) * per
+        flat, per, strides = self._memory()
+        at = sum(np.asarray(i, np.int64) * s for i, s in zip(local, strides)) * per
         if per == 2:  # complex: (re, im) at 2k and 2k + 1
             at = np.stack([at, at + 1], axis=-1).reshape(-1)
             vals = vals.view(np.finfo(self.dtype).dtype)
@@ -322,10 +329,26 @@ class _Target:
         arr = self.array()
         if self.device is None:
             arr[...] = host
-        else:
+        elif not self.strided:
             with self.gpu.arrays.context(self.device):
                 self.gpu.arrays.upload(arr, host)
+        else:
+            values = np.broadcast_to(np.asarray(host, self.dtype), self.shape).reshape(-1)
+            for block, at in self._blocks():
+                with self.gpu.arrays.context(self.device):
+                    self.gpu.arrays.upload(block, values[at:at + block.size])
         return self.result()
+
+    def _memory(self):
+        """(the GPU output's memory as a flat real view, elements per tensor element, each
+        dimension's stride in tensor elements): element ``i`` of the output begins at
+        ``per * sum(i_k * strides_k)`` of the view."""
+        arr = self.array()
+        if not self.strided:
+            flat, per = self._flat()
+            return flat, per, np.cumprod((1,) + self.shape[:0:-1])[::-1].tolist()
+        flat, per = self._flat(self.gpu.arrays.span(arr))
+        return flat, per, [s // arr.dtype.itemsize for s in arr.strides]
 
 
 def _values_between(lo: float, hi: float, dtype: np.dtype, *, closed: bool) -> tuple[float, float]:

@@ -689,10 +689,22 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
             if gain != 1.0:
                 w *= work_dt.type(gain)
             a = w
-        out = cp.asarray(t.array())
-        out[...] = cp.moveaxis(a.reshape(moved), -1, ax)[t.first:t.first + t.shape[0]]
+        w = cp.moveaxis(a.reshape(moved), -1, ax)[t.first:t.first + t.shape[0]]
+        if t.dtype == ck.BFLOAT16:  # CuPy has no bfloat16: its bits, rounded as the kernels do
+            out = cp.asarray(t.array().view(np.int16))
+            out[...] = _bf16_bits(cp, w)
+        else:
+            out = cp.asarray(t.array())
+            out[...] = w
         t.gpu.arrays.finish(out, always=True)  # CuPy's stream -> the caller's
     return t.result()
+
+
+def _bf16_bits(xp, a):
+    """The finite float32 array ``a`` rounded to bfloat16 (nearest, ties to even), as int16 bits
+    (``kernels.bits.f32_to_bf16_bits`` for CuPy or numpy arrays)."""
+    b = xp.ascontiguousarray(a, dtype=xp.float32).view(xp.uint32)
+    return ((b + xp.uint32(0x7FFF) + ((b >> 16) & xp.uint32(1))) >> 16).astype(xp.uint16).view(xp.int16)
 
 
 def _axis(name: str, axis: Any, ndim: int) -> int:
@@ -1060,9 +1072,11 @@ def _lux(kind: str, code: str):
             if not dims and rows is not None:
                 raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {ck.shown(rows)}")
             shape = (dims + (2,),)
-        elif out is not None and (ck.described(out) is None or ck.described(out).shape[-1:] != (2,)):
-            raise ValueError(f"out: {name} writes ComplexF16 values as float16 pairs, so out "
-                             f"needs a last axis of 2, got shape {getattr(out, 'shape', None)}")
+        elif out is not None:
+            got = getattr(ck.described(out), "shape", None)
+            if got is None or got[-1:] != (2,):
+                raise ValueError(f"out: {name} writes ComplexF16 values as float16 pairs, so out "
+                                 f"needs a last axis of 2, got shape {ck.shown(got)}")
         if kind == "randn":
             kw["std"] = math.sqrt(0.5)
         if kind == "ones":  # 1 + 0i: (1, 0) pairs

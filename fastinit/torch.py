@@ -46,14 +46,13 @@ What differs from torch:
   ``geqrf`` and ``sign`` refuse them); a CUDA tensor may take a CPU ``generator``.
 - **Handed to torch.nn.init's own function**: tensors fastinit does not fill (devices other than
   CPU, CUDA and meta; dtypes other than float16, bfloat16, float32, float64, complex64 and
-  complex128, or for the constant patterns also the integer and bool ones; bfloat16 CUDA
-  tensors, until the core fills them; sparse layouts; subclasses that override
+  complex128, or for the constant patterns also the integer and bool ones; sparse layouts;
+  subclasses that override
   ``__torch_function__``; tensors whose elements share memory, as after ``expand()``; fake
   tensors while ``torch.compile`` or a dispatch mode such as ``FakeTensorMode`` traces).
   ``seed=`` is refused there. 0-d tensors and bools are taken as numbers, as torch takes them.
-- A non-contiguous CUDA tensor is filled through a contiguous temporary of its size (a CPU one
-  is filled chunk by chunk, with no temporary of its size; ``orthogonal_`` on one uses a
-  full-size scratch matrix, as its QR needs).
+- A non-contiguous tensor (CPU or CUDA) is filled chunk by chunk, with no temporary of its
+  size; ``orthogonal_`` on one uses a full-size scratch matrix, as its QR needs.
 """
 from __future__ import annotations
 
@@ -115,9 +114,7 @@ def _fastinit_fills(tensor: Any, dtypes: tuple, seed: Any) -> bool:
             # elements sharing memory (expand()): torch's own function fills or refuses them
             and not any(s == 0 and n > 1 for n, s in zip(tensor.shape, tensor.stride()))
             # fake and functional tensors under tracing (torch.compile, FakeTensorMode): no memory
-            and not torch.compiler.is_compiling() and not _dispatch_mode_active()
-            # the core fills bfloat16 on the host only for now (fills._Target): drop this then
-            and not (tensor.device.type == "cuda" and tensor.dtype is torch.bfloat16))
+            and not torch.compiler.is_compiling() and not _dispatch_mode_active())
     if not ours and seed is not None:
         raise TypeError(f"seed: fastinit does not fill this tensor ({type(tensor).__name__}, "
                         f"{tensor.dtype}, {tensor.device}); it goes to torch.nn.init, which takes "
@@ -163,15 +160,9 @@ def _drawn(tensor: Tensor, seed: Any) -> Tensor:
 
 
 def _fill(tensor: Tensor, fn: Callable[..., Any], **params: Any) -> Tensor:
-    """``fn(out=tensor, **params)``: in place (a non-contiguous CUDA tensor through a
-    contiguous temporary); 0-d tensors and bools among the parameters as numbers."""
+    """``fn(out=tensor, **params)``, in place; 0-d tensors and bools among the parameters as
+    numbers."""
     params = {k: v if k == "seed" else _as_number(v) for k, v in params.items()}
-    if tensor.device.type == "cuda" and not tensor.is_contiguous():
-        tmp = torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
-        fn(out=tmp, **params)
-        with torch.no_grad():
-            tensor.copy_(tmp)
-        return tensor
     fn(out=tensor, **params)
     return tensor
 
@@ -916,8 +907,8 @@ def patched() -> bool:
 # --- init_module(): a whole module, each parameter seeded by its qualified name ------------------
 
 def _keyed(fn: Callable[..., Tensor], tensor: Tensor | None, key: Any, *args: Any) -> None:
-    """``fn(tensor, *args, seed=key)``; a tensor fastinit does not fill (a bfloat16 CUDA one, for
-    now) goes to torch's function of that name with a ``torch.Generator`` seeded from ``key``."""
+    """``fn(tensor, *args, seed=key)``; a tensor fastinit does not fill (``_fastinit_fills``)
+    goes to torch's function of that name with a ``torch.Generator`` seeded from ``key``."""
     if tensor is None or tensor.is_meta or tensor.numel() == 0:
         return
     if _fastinit_fills(tensor, _REAL if fn is trunc_normal_ else _FLOATING, None):

@@ -115,6 +115,15 @@ def test_values_beyond_bfloat16_are_refused_before_writing():
     assert not f64(out).any()
 
 
-def test_not_on_the_gpu_yet():
-    with pytest.raises(TypeError, match="^dtype: bfloat16"):
-        fastinit.normal(4, dtype="bfloat16", device="cuda", seed=0)
+def test_gpu_bfloat16_out_is_checked_before_the_gpu_is_needed():
+    """A bfloat16 GPU ``out`` (a torch CUDA tensor's int16 bits seen as bfloat16) goes through
+    the GPU checks; tests/cuda fills it."""
+    from fastinit._device import Viewed
+    from specs import ForeignArray
+    host = np.zeros((4, 6), np.int16)
+    out = Viewed(ForeignArray(host), BF16)
+    with pytest.raises(TypeError, match="out: dtype bfloat16 does not match dtype float32"):
+        fastinit.normal(4, 6, dtype="float32", out=out, seed=0)
+    with pytest.raises(ValueError, match="out: shape"):
+        fastinit.normal(4, 5, out=out, seed=0)
+    assert not host.any()

@@ -348,7 +348,4 @@ def test_cuda_meta_to_empty(dtype):
     cpu = ft.init_module(build(), seed=1)
     for (k, a), (_, b) in zip(m.state_dict().items(), cpu.state_dict().items()):
         assert a.is_cuda
-        if dtype == torch.float32:
-            assert torch.equal(a.cpu(), b), k
-        else:  # bfloat16 CUDA goes through torch's functions for now: same rules, bounds
-            assert a.shape == b.shape and a.isfinite().all(), k
+        assert torch.equal(a.cpu(), b), k  # bfloat16 too: the GPU kernels write its bits

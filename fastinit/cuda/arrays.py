@@ -15,7 +15,7 @@ from numba import cuda
 from numba.cuda.cudadrv import driver
 from numba.cuda.cudadrv.devicearray import is_cuda_ndarray
 
-from .._device import Cuda, checked_interface
+from .._device import Cuda, Viewed, checked_interface
 
 #: kernels run on Numba's CUDA simulator, in host memory (numba.cuda is then the simulator's)
 SIMULATOR = is_cuda_ndarray.__module__.startswith("numba.cuda.simulator")
@@ -49,9 +49,14 @@ def adopt(out: Any):
     ``out``'s library, on any stream) has finished."""
     if is_cuda_ndarray(out):
         return out
+    arr = _adopt(out)
+    return arr.view(out.dtype) if isinstance(out, Viewed) else arr  # a torch bfloat16 tensor's bits
+
+
+def _adopt(out: Any):
     cai = checked_interface(out)
-    dtype, shape = np.dtype(cai["typestr"]), cai["shape"]
-    size = math.prod(shape) * dtype.itemsize
+    dtype, shape, strides = np.dtype(cai["typestr"]), cai["shape"], cai["strides"]
+    size = _extent_bytes(shape, strides, dtype.itemsize)
     if not SIMULATOR:
         ptr = cai["data"][0]
         try:
@@ -68,9 +73,60 @@ def adopt(out: Any):
         return arr
     # the simulator's "device" memory is host memory: view it in place (nothing to check it by)
     buf = (ctypes.c_char * size).from_address(cai["data"][0]) if size else bytearray()
-    host = np.frombuffer(buf, dtype).reshape(shape)
+    host = np.ndarray(shape, dtype, buffer=buf, strides=strides if size else None)
     from numba.cuda.cudadrv.devicearray import FakeCUDAArray  # the simulator's device array
     return FakeCUDAArray(host)
+
+
+def _extent_bytes(shape: tuple, strides: tuple | None, itemsize: int) -> int:
+    """The bytes from an array's first element to the end of its last (non-negative strides, as
+    ``_device.check_out`` requires of a GPU ``out``)."""
+    if not math.prod(shape):
+        return 0
+    if strides is None:
+        return math.prod(shape) * itemsize
+    return sum((n - 1) * s for n, s in zip(shape, strides)) + itemsize
+
+
+#: the bytes of the contiguous chunk through which a non-contiguous GPU array is filled
+CHUNK_BYTES = 64 << 20
+
+
+def strided_blocks(arr, load: bool = False):
+    """(contiguous flat device array, flat C-order index of its first element) covering the
+    non-contiguous device array ``arr`` (non-negative strides, distinct elements), chunk by
+    chunk (at most :data:`CHUNK_BYTES`): each chunk is copied into ``arr`` on the GPU once the
+    caller has filled it (``load``: holding ``arr``'s values first, for an in-place kernel).
+    No temporary of ``arr``'s size is made."""
+    from .constant import strided_copy
+    from .launch import THREADS_PER_BLOCK, _stride_grid
+    size = arr.dtype.itemsize
+    parts, word = (2, np.dtype(np.uint64)) if size == 16 else (1, np.dtype(f"u{size}"))
+    shape = cuda.to_device(np.array(arr.shape, np.int64))
+    estrides = cuda.to_device(np.array([s // size for s in arr.strides], np.int64))
+    memory = span(arr).view(word)
+    limit = max(1, CHUNK_BYTES // size)
+    buf = cuda.device_array(min(limit, arr.size) * parts, word)
+    for start in range(0, arr.size, limit):
+        n = min(limit, arr.size - start)
+        chunk = buf[:n * parts]
+        grid = (_stride_grid(n), THREADS_PER_BLOCK)
+        if load:
+            strided_copy[grid](memory, chunk, np.int64(start), shape, estrides, np.int64(parts), False)
+        yield chunk.view(arr.dtype), start
+        strided_copy[grid](memory, chunk, np.int64(start), shape, estrides, np.int64(parts), True)
+
+
+def span(arr):
+    """A flat device array of ``arr``'s dtype over the memory from ``arr``'s first element to its
+    last (the elements between them included)."""
+    n = _extent_bytes(arr.shape, tuple(arr.strides), arr.dtype.itemsize) // arr.dtype.itemsize
+    if SIMULATOR:
+        from numba.cuda.cudadrv.devicearray import FakeCUDAArray
+        host = arr._ary  # the simulator array's host memory
+        return FakeCUDAArray(np.lib.stride_tricks.as_strided(host, (n,), (arr.dtype.itemsize,)))
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray
+    return DeviceNDArray((n,), (arr.dtype.itemsize,), arr.dtype, stream=arr.stream, gpu_data=arr.gpu_data)
 
 
 #: the most allocations whose contiguous mappings :func:`check_memory` follows (virtual memory

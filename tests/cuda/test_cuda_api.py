@@ -6,9 +6,11 @@ takes numba device arrays and any object with ``__cuda_array_interface__`` (here
 CuPy/torch whose pointer is host memory, as the simulator's device memory is); bad outputs and
 devices raise before anything is written. Shapes are small: the simulator runs each GPU thread
 in Python."""
+import re
 import types
 import warnings
 
+import ml_dtypes
 import numpy as np
 import pytest
 from numba import cuda
@@ -291,3 +293,132 @@ def test_adopt_names_out_when_numba_cannot_map_it(monkeypatch):
     with pytest.raises(ValueError, match=r"^out: the driver refuses its __cuda_array_interface__ \(data "
                                          r"pointer 0x[0-9a-f]+, stream None\): .*CUDA_ERROR_INVALID_VALUE"):
         arrays.adopt(ForeignArray(np.zeros(3, np.float32)))
+
+
+# --- bfloat16 on the GPU, and non-contiguous GPU outputs -----------------------------------------
+
+BF16 = np.dtype(ml_dtypes.bfloat16)
+#: the initializers that take a floating dtype (the Lux ComplexF16 ones make float16 pairs)
+REAL_NAMES = [n for n in NAMES if not re.fullmatch(r"(zeros|ones|randn?)(C?(16|32|64))", n) and n != "stft"]
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_bfloat16_device_equals_host(name, monkeypatch):
+    """``dtype="bfloat16", device="cuda"``: a numba device array of ml_dtypes.bfloat16 with the
+    host's bits (orthogonal through the CuPy path, its float32 result rounded on the GPU)."""
+    monkeypatch.setattr(fastinit.initializers, "_cupy", lambda: _NumpyCupy(linalg=np.linalg))
+    cpu = _call(name, dtype="bfloat16")
+    gpu = _call(name, device="cuda", dtype="bfloat16")
+    assert cuda.devicearray.is_cuda_ndarray(gpu) and gpu.dtype == BF16
+    host = _host(gpu)
+    assert host.dtype == BF16
+    if name == "orthogonal":  # cuSOLVER's QR (numpy's here) equals LAPACK's to rounding
+        np.testing.assert_allclose(host.astype(np.float32), cpu.astype(np.float32), atol=1e-2)
+    else:
+        assert host.tobytes() == cpu.tobytes()
+
+
+def _torch_like_bfloat16(host16):
+    """A torch bfloat16 CUDA tensor as fastinit.torch hands it over: its int16 bits' interface,
+    seen as bfloat16 (``_device.Viewed``)."""
+    from fastinit._device import Viewed
+    return Viewed(ForeignArray(host16, strides=host16.strides), BF16)
+
+
+def test_bfloat16_out_through_its_bits():
+    host = np.zeros((6, 11), np.int16)
+    out = _torch_like_bfloat16(host)
+    assert fastinit.truncated_normal(out=out, std=0.5, lo=-1.0, hi=1.0, seed=7) is out
+    want = fastinit.truncated_normal(6, 11, std=0.5, lo=-1.0, hi=1.0, seed=7, dtype="bfloat16")
+    assert host.tobytes() == want.tobytes()
+    fastinit.eye(out=out, gain=3.0)
+    assert host.tobytes() == fastinit.eye(6, 11, gain=3.0, dtype="bfloat16").tobytes()
+
+
+def _strided_views(dtype):
+    """(name, non-contiguous view of a zeroed host array, its base) of several layouts."""
+    a = np.zeros((9, 14), dtype)
+    b = np.zeros((4, 9, 6), dtype)
+    c, d = np.zeros((10, 22), dtype), np.zeros((10, 22), dtype)
+    return [("transpose", a.T, a), ("permuted", b.transpose(2, 0, 1), b), ("every other column", c[:, ::2], c),
+            ("rows and columns", d[1:9:3, 2:20:4], d)]
+
+
+def _offsets(view, base):
+    """The flat indices into ``base`` of ``view``'s elements."""
+    first = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // base.itemsize
+    idx = np.indices(view.shape).reshape(view.ndim, -1)
+    return first + sum(i * (s // base.itemsize) for i, s in zip(idx, view.strides))
+
+
+def _foreign(view):
+    if view.dtype == BF16:
+        return _torch_like_bfloat16(view.view(np.int16))
+    return ForeignArray(view, strides=view.strides)
+
+
+STRIDED_CALLS = [("uniform", dict(low=-1.0, high=2.0, seed=2)), ("normal", dict(std=0.5, seed=3)),
+                 ("truncated_normal", dict(std=0.5, lo=-0.5, hi=1.0, seed=4)), ("kaiming_uniform", dict(seed=5)),
+                 ("constant", dict(value=1.5)), ("eye", dict(gain=2.0)), ("orthogonal", dict(seed=6)),
+                 ("glorot_normal", dict(layout="jax", seed=8))]
+
+
+@pytest.mark.parametrize("name, kw, dtype", [
+    (name, kw, dtype) for name, kw in STRIDED_CALLS
+    for dtype in (["float32", "bfloat16", "float16", "float64", "complex64", "complex128"]
+                  if name in ("normal", "constant", "eye") else ["float32", "bfloat16"])])
+def test_non_contiguous_out_gets_the_contiguous_values(name, kw, dtype, monkeypatch):
+    """A non-contiguous GPU ``out`` (a transpose, a permutation, slices) gets the values a
+    contiguous array of its shape would get; the memory between its elements is left alone.
+    Chunks of 37 elements (an odd count) make chunk boundaries fall inside rows."""
+    from fastinit.cuda import arrays
+    monkeypatch.setattr(arrays, "CHUNK_BYTES", 37 * np.dtype(dtype).itemsize)
+    f = fastinit.FUNCTIONS[name]
+    for layout, view, base in _strided_views(np.dtype(dtype)):
+        if name == "eye" and view.ndim != 2:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HostFallbackWarning)
+            out = _foreign(view)
+            assert f(out=out, **kw) is out
+        want = f(view.shape, dtype=dtype, **kw)
+        assert np.ascontiguousarray(view).tobytes() == want.tobytes(), layout
+        mask = np.zeros(base.size, bool)
+        mask[_offsets(view, base)] = True
+        assert not base.reshape(-1)[~mask].view(np.uint8).any(), layout  # the rest still zero
+
+
+def test_non_contiguous_numba_array_and_rows():
+    """A simulator device array viewed through a transpose, and ``rows=`` into a sliced one."""
+    d = cuda.to_device(np.zeros((12, 5), np.float32))
+    t = d.T
+    fastinit.normal(out=t, std=2.0, seed=9)
+    assert np.ascontiguousarray(d.copy_to_host().T).tobytes() == fastinit.normal(5, 12, std=2.0, seed=9).tobytes()
+    host = np.zeros((8, 10), np.float32)
+    part = host[:, 1:8]
+    fastinit.uniform(8, 7, out=ForeignArray(part[2:5], strides=part.strides), rows=slice(2, 5), seed=4)
+    full = fastinit.uniform(8, 7, seed=4)
+    assert np.array_equal(part[2:5], full[2:5]) and not part[:2].any() and not host[:, 8:].any()
+
+
+def test_alternating_constant_in_chunks(monkeypatch):
+    """Lux's ComplexF16 ones (float16 pairs 1, 0 in C order) into a transpose, in chunks of an
+    odd length: the pattern follows C order across chunk boundaries."""
+    from fastinit.cuda import arrays
+    monkeypatch.setattr(arrays, "CHUNK_BYTES", 3 * 2)
+    host = np.zeros((2, 7), np.float16)
+    view = host.T  # (7, 2): seven (1, 0) pairs in C order
+    fastinit.FUNCTIONS["onesC16"](out=ForeignArray(view, strides=view.strides))
+    assert np.ascontiguousarray(view).tobytes() == fastinit.FUNCTIONS["onesC16"](7).tobytes()
+    assert np.array_equal(host, [[1] * 7, [0] * 7])
+
+
+@pytest.mark.parametrize("make, word", [
+    (lambda h: ForeignArray(h, strides=(16, 0)), "share memory"),
+    (lambda h: ForeignArray(h[::-1], strides=(-16, 4)), "non-negative multiples"),
+])
+def test_non_contiguous_out_refused(make, word):
+    host = np.full((6, 4), 7.0, np.float32)
+    with pytest.raises(ValueError, match=word):
+        fastinit.normal(out=make(host), seed=0)
+    assert np.all(host == 7.0)

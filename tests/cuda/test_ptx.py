@@ -125,3 +125,15 @@ def test_no_contractible_float_ops(fill, out, cc, monkeypatch):
         exact = _ptx(kernel, sig, cc, monkeypatch, fma=False)
         assert len(FMA.findall(ptx)) == len(FMA.findall(exact)), \
             f"{kernel.py_func.__name__}{sig}: NVVM fused a multiply and an add"
+
+
+@pytest.mark.parametrize("word", ["uint8", "uint16", "uint32", "uint64"])
+def test_strided_copy_compiles(word, cc):
+    """The copy between a non-contiguous GPU output and its chunks (``cuda.arrays.strided_blocks``)
+    compiles for every word size, with the argument types its launch passes."""
+    from fastinit.cuda.constant import strided_copy
+    words = types.Array(numba.from_dtype(np.dtype(word)), 1, "C")
+    index = types.Array(types.int64, 1, "C")
+    sig = types.void(words, words, types.int64, index, index, types.int64, types.boolean)
+    ptx = cuda.compile_ptx(strided_copy.py_func, sig, cc=cc)[0]
+    assert re.search(r"\bst\.global\.(u|b)" + str(8 * np.dtype(word).itemsize), ptx)
