@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 
 from . import _checks as ck
-from . import _device, _threading, _torch_out
+from . import _device, _hugepages, _threading, _torch_out
 from ._device import Array, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import initializer
+from .kernels.constant import fill_constant
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
 from .kernels.sparse import fill_sparse, sparse_domain
@@ -201,6 +202,8 @@ class _Target:
         if self._arr is None:
             if self.device is None:
                 self._arr = self._host_out if self.out is not None else np.empty(self.shape, self.dtype)
+                if self.torch_out is not None and not self.strided:
+                    _hugepages.advise(self._arr)  # torch's allocator does not (numpy's does)
             else:
                 gpu = self.gpu
                 with gpu.arrays.context(self.device):
@@ -278,22 +281,25 @@ class _Target:
 
     def _constant(self, value: Any, odd: Any = None) -> None:
         arr = self.array()
-        if self.device is None:
+        if self.device is None and self.strided:  # numpy's strided assignment, in place
             arr[...] = value
             for block, at in (self._blocks(load=True) if odd is not None else ()):
                 block.reshape(-1)[(1 - at) % 2::2] = odd  # the odd elements in memory order
-        else:
-            v = np.array(value, self.dtype)
-            w = v if odd is None else np.array(odd, self.dtype)
-            parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
-            if self.dtype in ck.BITS16:
-                parts = tuple(p.view(ck.BITS16[self.dtype]) for p in parts)
-            even, odd = (p[()] for p in parts)
-            for block, at in self._blocks():
-                flat, per = self._flat(block)
-                swap = per == 1 and at % 2  # odd: the odd elements in C order
+            return
+        v = np.array(value, self.dtype)
+        w = v if odd is None else np.array(odd, self.dtype)
+        parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
+        if self.dtype in ck.BITS16:
+            parts = tuple(p.view(ck.BITS16[self.dtype]) for p in parts)
+        even, odd = (p[()] for p in parts)
+        for block, at in self._blocks():
+            flat, per = self._flat(block)
+            pair = (odd, even) if per == 1 and at % 2 else (even, odd)  # odd: C order's odd elements
+            if self.device is None:
+                fill_constant(flat, *pair)  # threads and streaming stores by size, as measured
+            else:
                 with self.gpu.arrays.context(self.device):
-                    self.gpu.fill_constant(flat, *((odd, even) if swap else (even, odd)))
+                    self.gpu.fill_constant(flat, *pair)
 
     def scatter(self, index: tuple, values: Any) -> Any:
         """Zeros, with ``values`` (a scalar or one per index) at ``index``: arrays of full-tensor

@@ -23,6 +23,7 @@ from numba.extending import overload
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
+from .simd import wide_vectors
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
@@ -164,6 +165,7 @@ def fill_normal(out, seed, start, means, std):
     """
     b0, nb, nt = plan(start, out.size)
     for t in prange(nt):
+        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         h = halves()

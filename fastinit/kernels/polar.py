@@ -17,6 +17,7 @@ from numba.extending import overload
 
 from .bits import add, f32_to_u31, fma, mul, sqrt
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
+from .simd import wide_vectors
 
 DISK = 0
 TRUNCATED = 1
@@ -80,6 +81,7 @@ def polar_(x, kind, c, scale):
     n = x.size // 2
     s = x.dtype.type(scale)
     for t in prange((n + _CHUNK - 1) // _CHUNK):
+        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         a = t * _CHUNK
         m = min(_CHUNK, n - a)
         r = np.empty(_CHUNK, x.dtype)

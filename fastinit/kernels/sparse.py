@@ -39,6 +39,7 @@ from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
 from .blocks import finish, plan, target, task_blocks
 from .normal import normal_block, value_means
+from .simd import wide_vectors
 from .rng import BLOCK, LANES, halves, mix64, seed_lanes
 
 SPARSE_TAG = 0x5350415253453031  # "SPARSE01": separates mask keys from value streams
@@ -317,6 +318,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     total = np.int64(rows) * np.int64(cols)
     nudge = _u(1) if std > 0 else _u(0)
     for t in prange(nt):
+        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         hv = halves()

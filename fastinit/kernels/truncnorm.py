@@ -42,6 +42,7 @@ from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_
 from .blocks import finish, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
+from .simd import wide_vectors
 from .rng import (BLOCK, LANES, PAIRS, halves, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -327,6 +328,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     b0, nb, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
+        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         tmp = np.empty(BLOCK, out.dtype)

@@ -15,6 +15,7 @@ from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
 from .blocks import finish, plan, put, target, task_blocks
+from .simd import wide_vectors
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
@@ -81,6 +82,7 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     ``low + scale * u`` clamped into [vmin, vmax] (module docstring)."""
     b0, nb, nt = plan(start, out.size)
     for t in prange(nt):
+        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         h = halves()

@@ -1,0 +1,98 @@
+"""The fill kernels compile to vector code: a refactor that falls back to scalar code fails here.
+
+Counts vector registers in the machine code (``inspect_asm``) of the float32 kernels: ymm or zmm
+registers on x86 with AVX, and zmm where the CPU has AVX-512 (``simd.wide_vectors``). Also that
+the attribute behind the latter works where LLVM prefers 256-bit vectors (compiled for
+"rocketlake" in a subprocess, not run), and that the constant kernel streams its stores. No
+timings: what is pinned is the code, not its speed.
+"""
+import platform
+import re
+
+import numba
+import numpy as np
+import pytest
+from llvmlite import binding
+
+from fastinit.kernels import constant
+from fastinit.kernels.normal import fill_normal
+from fastinit.kernels.uniform import fill_uniform
+
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+FEATURES = binding.get_host_cpu_features()
+AVX2 = X86 and FEATURES.get("avx2", False)
+AVX512 = AVX2 and FEATURES.get("avx512f", False)
+pytestmark = pytest.mark.skipif(not AVX2, reason="vector registers are counted on x86 with AVX2")
+MIN_VECTOR = 20  # register mentions a vectorized kernel has far more of (hundreds)
+
+
+def registers(asm: str, kind: str) -> int:
+    return len(re.findall(rf"%{kind}\d+", asm))
+
+
+def compiled_asm(kernel, *args) -> str:
+    """The machine code of ``kernel`` for ``args``' types, from a fresh compile (Numba keeps no
+    assembly for code it loads from its cache)."""
+    options = {k: v for k, v in kernel.targetoptions.items() if k != "nopython"}
+    fresh = numba.njit(**options)(kernel.py_func)
+    sig = tuple(numba.typeof(a) for a in args)
+    fresh.compile(sig)
+    return fresh.inspect_asm(sig)
+
+
+def _uniform_asm():
+    return compiled_asm(fill_uniform, np.empty(64, np.float32), np.uint64(0), 0, 0.0, 1.0, 0.0, 1.0)
+
+
+def _normal_asm():
+    return compiled_asm(fill_normal, np.empty(64, np.float32), np.uint64(0), 0, np.zeros(16), 1.0)
+
+
+@pytest.mark.parametrize("asm", [_uniform_asm, _normal_asm], ids=["uniform", "normal"])
+def test_fill_kernels_vectorize(asm):
+    code = asm()
+    wide = registers(code, "ymm") + registers(code, "zmm")
+    assert wide >= MIN_VECTOR, f"{wide} ymm/zmm register mentions: the kernel no longer vectorizes"
+    if AVX512:
+        assert registers(code, "zmm") >= MIN_VECTOR, "AVX-512 here, but no zmm: wide_vectors lost?"
+
+
+def test_constant_kernel_vectorizes_and_streams():
+    out = np.empty(1 << 16, np.uint8)
+    pair = constant.pair_bytes(np.float32, 1.0)
+    code = compiled_asm(constant._fill_parallel, out, pair, True)
+    assert registers(code, "ymm") + registers(code, "zmm") >= 2
+    assert re.search(r"\bv?movnt", code), "no streaming stores"
+    assert "sfence" in code
+
+
+WIDE = """
+import re, numpy as np
+from numba import njit, prange
+from fastinit.kernels.simd import wide_vectors
+_U = np.uint64
+
+@njit(parallel=True)
+def k(out, v):
+    n = _U(out.size) // _U(4)
+    for t in prange(4):
+        wide_vectors()
+        for i in range(_U(t) * n, (_U(t) + _U(1)) * n):
+            out[i] = out[i] * v + np.float32(1)
+
+from numba import types
+k.compile((types.Array(types.float32, 1, "C"), types.float32))
+asm = k.inspect_asm(k.signatures[0])
+print(len(re.findall("%zmm", asm)))
+"""
+
+
+def test_wide_vectors_where_llvm_prefers_256_bits(python):
+    """Compiled for an AVX-512 CPU that LLVM tunes for 256-bit vectors, a loop uses zmm
+    registers only with ``wide_vectors`` (compiled, not run: any x86 host will do)."""
+    features = "+64bit,+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2,+avx,+avx2,+fma,+f16c,+avx512f,+avx512vl,+avx512bw,+avx512dq"
+    env = {"NUMBA_CPU_NAME": "rocketlake", "NUMBA_CPU_FEATURES": features}
+    plain = python(WIDE.replace("        wide_vectors()\n", ""), env=env)
+    wide = python(WIDE, env=env)
+    assert int(plain) == 0, "rocketlake without the attribute: expected ymm only"
+    assert int(wide) > 0, "prefer-vector-width=512 no longer gives zmm"
