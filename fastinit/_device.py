@@ -255,17 +255,31 @@ def _c_contiguous(shape: tuple, strides: Any, itemsize: int) -> bool:
     return True
 
 
+#: the most elements whose byte ranges :func:`overlapping` compares one by one
+EXACT_OVERLAP = 1 << 22
+
+
 def overlapping(shape: tuple, strides: tuple, itemsize: int) -> bool:
-    """Whether elements of an array of ``shape`` and byte ``strides`` may share memory: true
-    unless, its dimensions taken from the smallest stride up, each stride clears everything the
-    smaller ones span (a sufficient test, exact for transposes, permutations and sliced views;
-    ``expand()`` and broadcasting give stride 0)."""
+    """Whether elements of an array of ``shape`` and byte ``strides`` share memory (``expand()``
+    and broadcasting give stride 0). First a sufficient test: its dimensions taken from the
+    smallest stride up, each stride clears everything the smaller ones span (true of transposes,
+    permutations and sliced views); where that fails (interleaved ``as_strided`` layouts), the
+    elements' byte ranges are compared, for arrays of up to :data:`EXACT_OVERLAP` elements;
+    larger ones are taken to overlap."""
     span = itemsize
     for n, s in sorted(((n, abs(s)) for n, s in zip(shape, strides) if n > 1), key=lambda p: p[1]):
         if s < span:
-            return True
+            break
         span += s * (n - 1)
-    return False
+    else:
+        return False
+    if any(s == 0 for n, s in zip(shape, strides) if n > 1) or math.prod(shape) > EXACT_OVERLAP:
+        return True
+    offsets = np.zeros(1, np.int64)
+    for n, s in zip(shape, strides):
+        offsets = (offsets[:, None] + np.arange(n, dtype=np.int64) * s).reshape(-1)
+    offsets.sort()
+    return bool((np.diff(offsets) < itemsize).any())
 
 
 def check_out(info: GpuArray, shape: tuple, dtype: np.dtype) -> None:

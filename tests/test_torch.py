@@ -216,6 +216,19 @@ def test_non_contiguous_no_full_size_temporary(monkeypatch):
     assert np.array_equal(t.numpy(), fastinit.normal(256, 512, seed=0))
 
 
+def test_interleaved_as_strided_tensor_is_filled_and_overlap_found_exactly():
+    """Element strides (3, 2) over a 3 x 3 view interleave its rows (offsets 0 2 4 | 3 5 7 | 6 8
+    10): no element shares memory, though no stride clears the span of the smaller one; the
+    untouched offsets (1, 9) keep their values. Strides (2, 1) make elements coincide."""
+    base = torch.full((11,), 9.0)
+    view = base.as_strided((3, 3), (3, 2))
+    fastinit.uniform(out=view, seed=4)
+    assert np.array_equal(view.numpy(), fastinit.uniform(3, 3, seed=4))
+    assert base[1] == 9.0 and base[9] == 9.0
+    with pytest.raises(ValueError, match="share memory"):
+        fastinit.uniform(out=base.as_strided((3, 3), (2, 1)), seed=4)
+
+
 def test_bad_torch_out_raises_naming_out_and_is_untouched():
     base = torch.full((3,), 5.0)
     e = base.expand(4, 3)
