@@ -113,9 +113,8 @@ def compute_fans(shape: Sequence[int], layout: str = "torch", *, in_axis: Axes =
         return (_prod(shape, _axes("input_axes", input_axes, ndim)),
                 _prod(shape, _axes("output_axes", output_axes, ndim)))
     if jax_axes:
-        ins = _axes("in_axis", -2 if in_axis is None else in_axis, ndim) if ndim else None
-        if ins is None:
-            raise ValueError("shape: a 0-dimensional shape has no axes for in_axis/out_axis")
+        # a 0-dimensional shape takes only empty axes: fans (1, 1), as JAX's _compute_fans
+        ins = _axes("in_axis", -2 if in_axis is None else in_axis, ndim)
         outs = _axes("out_axis", -1 if out_axis is None else out_axis, ndim)
         batch = _axes("batch_axis", () if batch_axis is None else batch_axis, ndim)
         used = ins + outs + batch

@@ -1,0 +1,322 @@
+"""``jax.nn.initializers`` on fastinit's kernels: a drop-in for JAX's initializer factories.
+
+>>> import fastinit.jax as init                   # instead of: from jax.nn import initializers as init
+>>> w = init.he_normal()(jax.random.key(0), (3, 3, 64, 128))             # a jax.Array, float32
+>>> dense = flax.linen.Dense(512, kernel_init=init.lecun_normal())       # Flax takes them as is
+
+Every name of ``jax.nn.initializers`` that makes weights: ``variance_scaling``,
+``glorot_normal``/``glorot_uniform`` (``xavier_*``), ``he_normal``/``he_uniform``
+(``kaiming_*``), ``lecun_normal``/``lecun_uniform``, ``normal``, ``uniform``,
+``truncated_normal``, ``orthogonal``, ``delta_orthogonal``, ``constant``, ``zeros``, ``ones``,
+with JAX's signatures and defaults. A factory returns ``init(key, shape, dtype=<the factory's>,
+out_sharding=None)``, as JAX's do, and the values have JAX's formulas (``layout="jax"``: fans
+from ``in_axis``, ``out_axis``, ``batch_axis``; ``"normal"`` untruncated; the truncated ones cut
+at two standard deviations and rescaled; complex dtypes JAX's variants).
+
+- **Keys and seeds.** ``key`` is a typed key (``jax.random.key(s)``) or a raw one
+  (``jax.random.PRNGKey(s)``, a uint32 array). fastinit's 64-bit seed is the integer whose 32-bit
+  words, most significant first, are the key's data (``jax.random.key_data(key)``): for the
+  default threefry keys ``(data[0] << 32) | data[1]``, so ``jax.random.key(s)`` for
+  ``0 <= s < 2**32`` gives seed ``s``, and ``init(jax.random.key(s), shape)`` equals the core
+  call ``fastinit.get("jax.<name>")(shape, seed=s)``; keys of more words (``rbg``) are folded as
+  ``seed=`` folds large ints. The values are fastinit's streams, not JAX's: the same key gives
+  other numbers than ``jax.nn.initializers``, from the same distribution.
+- **dtype.** ``None`` is JAX's default float dtype: float32, or float64 under
+  ``jax_enable_x64``; float64 asked for without x64 is float32, as in JAX. float16, bfloat16,
+  float32, float64 and (variance scaling, ``normal``, ``orthogonal``) complex64/complex128.
+- **Parameters** may be 0-d arrays (``jnp.array(1.0)``), taken as their Python values.
+- **Result.** A ``jax.Array``. On the CPU backend it is fastinit's output itself (the array is
+  made 64-byte aligned and handed to ``jax.device_put(..., may_alias=True)``: no copy); on a GPU
+  backend it is copied to the device once.
+- **Under** ``jax.jit`` (the key traced) the values come from a host callback
+  (``jax.pure_callback``, receiving the key's data), equal to those outside ``jit``;
+  ``jax.vmap`` over keys runs it once per key. The parameters and the shape are checked when the
+  function is traced, so a bad call raises there, not inside the compiled computation (for
+  ``orthogonal`` and ``delta_orthogonal`` JAX's shape checks).
+- ``zeros``, ``ones`` and ``constant`` are ``jax.numpy``'s own fills (``jnp.zeros``,
+  ``jnp.full``): nothing random to speed up, and XLA makes them inside ``jit`` without a
+  callback.
+
+Where it differs from JAX: the values (above); parameters are checked when the factory is called
+(JAX checks ``mode`` and ``distribution`` at the first call), with fastinit's messages (a ``scale``
+or ``stddev`` must be a real number, ``scale > 0``, ``uniform``'s ``scale > 0``, ``lower <
+upper``); variance scaling with an axis used twice raises (JAX counts it twice); ``out_sharding``
+is applied to the result (``jax.device_put`` outside ``jit``,
+``jax.lax.with_sharding_constraint`` inside) rather than generated sharded.
+
+``import fastinit`` never imports JAX; ``import fastinit.jax`` does.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import operator
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _checks as ck
+from .initializer import Initializer
+from .registry import PRESETS
+
+__all__ = ["variance_scaling", "glorot_uniform", "glorot_normal", "xavier_uniform",
+           "xavier_normal", "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
+           "lecun_uniform", "lecun_normal", "normal", "uniform", "truncated_normal", "orthogonal",
+           "delta_orthogonal", "constant", "zeros", "ones", "key_seed"]
+
+_JAX = PRESETS["jax"]
+_ALIGN = 64  # XLA's CPU client aliases host buffers aligned to this many bytes
+
+
+# --- keys, shapes, dtypes, parameters --------------------------------------------------------------
+
+def _key_data(key: Any):
+    """The key's data: a uint32 array (jax, numpy or a tracer) of one key."""
+    if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data = jax.random.key_data(key)
+    else:
+        data = key
+        dtype = getattr(key, "dtype", None)
+        if dtype is None or np.dtype(dtype) != np.uint32:
+            raise TypeError(f"key: expected a PRNG key (jax.random.key(s), or a uint32 array from "
+                            f"jax.random.PRNGKey(s)), got {ck.shown(key)}")
+    if data.ndim != 1 or data.shape[0] == 0:
+        raise ValueError(f"key: expected a single key, got key data of shape {tuple(data.shape)} "
+                         f"(a batch of keys: use jax.vmap)")
+    return data
+
+
+def key_seed(key: Any) -> int:
+    """fastinit's 64-bit seed for a (concrete) JAX key: the integer whose 32-bit words, most
+    significant first, are the key's data, reduced as ``seed=`` reduces ints (module
+    docstring)."""
+    from ._seeding import seed64
+    return int(seed64(_words_seed(np.asarray(_key_data(key)))))
+
+
+def _words_seed(words: np.ndarray) -> int:
+    n = 0
+    for w in np.asarray(words, np.uint32).reshape(-1).tolist():
+        n = (n << 32) | w
+    return n
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"shape: expected a sequence of ints, got {ck.shown(shape)}") from None
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    """JAX's dtype for ``dtype``: its default float dtype for ``None``; float64 (complex128)
+    as float32 (complex64) without x64, with JAX's warning."""
+    if dtype is None:
+        return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+    try:  # JAX's own check and warning (jax/_src/dtypes.py), where this JAX has it
+        from jax._src.dtypes import check_and_canonicalize_user_dtype
+    except ImportError:  # pragma: no cover
+        return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    return np.dtype(check_and_canonicalize_user_dtype(dtype, "fastinit.jax"))
+
+
+def _param(name: str, value: Any) -> Any:
+    """A 0-d array parameter (numpy, jax) as its Python value; anything else unchanged."""
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(f"{name}: a traced value; an initializer's parameters must be concrete "
+                        f"(make the initializer outside jax.jit)")
+    if isinstance(value, (jax.Array, np.ndarray, np.generic)) and np.ndim(value) == 0:
+        v = np.asarray(value)
+        if v.dtype.kind == "c":
+            return complex(v)
+        if v.dtype.kind == "b":
+            return bool(v)
+        if v.dtype.kind in "iu":
+            return int(v)
+        return float(v)
+    return value
+
+
+# --- the initializer --------------------------------------------------------------------------------
+
+def _aligned_empty(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    n = math.prod(shape) * dtype.itemsize
+    buf = np.empty(n + _ALIGN, np.uint8)
+    at = (-buf.ctypes.data) % _ALIGN
+    return buf[at:at + n].view(dtype).reshape(shape)
+
+
+def _host(bound: Initializer, shape: tuple, dtype: np.dtype, data: np.ndarray) -> np.ndarray:
+    """fastinit's values for the key data ``data``, in a new aligned array."""
+    out = _aligned_empty(shape, dtype)
+    bound(shape, dtype=dtype, seed=_words_seed(data), out=out)
+    return out
+
+
+def _dry_run(bound: Initializer, shape: tuple, dtype: np.dtype) -> None:
+    """Every check of the call, nothing filled (under ``jit``, where the key has no value yet)."""
+    if bound.name in ("orthogonal", "delta_orthogonal"):
+        return  # JAX's shape checks ran; the rest are those the factory made
+    if shape:
+        bound(shape, dtype=dtype, seed=0, rows=slice(0, 0))
+    else:
+        bound(shape, dtype=dtype, seed=0)  # one value
+
+
+def _generate(bound: Initializer, key: Any, shape: tuple, dtype: np.dtype, out_sharding: Any):
+    data = _key_data(key)
+    if isinstance(data, jax.core.Tracer):
+        _dry_run(bound, shape, dtype)
+        result = jax.pure_callback(functools.partial(_host, bound, shape, dtype),
+                                   jax.ShapeDtypeStruct(shape, dtype), data,
+                                   vmap_method="sequential")
+        if out_sharding is not None:
+            result = jax.lax.with_sharding_constraint(result, out_sharding)
+        return result
+    host = _host(bound, shape, dtype, np.asarray(data))
+    result = jax.device_put(host, may_alias=True)
+    if out_sharding is not None:
+        result = jax.device_put(result, out_sharding)
+    return result
+
+
+def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None = None):
+    """``init(key, shape, dtype=factory_dtype, out_sharding=None)`` filling with ``bound``."""
+    def init(key: Any, shape: Sequence[int], dtype: Any = factory_dtype,
+             out_sharding: Any = None) -> jax.Array:
+        shape = _shape(shape)
+        if check is not None:
+            check(shape)
+        return _generate(bound, key, shape, _dtype(dtype), out_sharding)
+    init.initializer = bound  # the fastinit Initializer behind it
+    return init
+
+
+# --- variance scaling -------------------------------------------------------------------------------
+
+def _jax_fans_check(in_axis: Any) -> Callable[[tuple], None]:
+    def check(shape: tuple) -> None:  # JAX's own error, with its words
+        if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+            raise ValueError(f"Can't compute input and output sizes of a {len(shape)}-dimensional"
+                             f" weights tensor with default in_axis. Must be at least 2D or specify"
+                             f" in_axis explicitly.")
+    return check
+
+
+def variance_scaling(scale: Any, mode: str, distribution: str, in_axis: int | Sequence[int] = -2,
+                     out_axis: int | Sequence[int] = -1, batch_axis: int | Sequence[int] = (),
+                     dtype: Any = None) -> Callable[..., jax.Array]:
+    r"""``jax.nn.initializers.variance_scaling``: values of standard deviation (after truncation,
+    for ``"truncated_normal"``) :math:`\sqrt{scale / n}`, ``n`` the ``mode``'s fan (``"fan_in"``,
+    ``"fan_out"``, ``"fan_avg"``, ``"fan_geo_avg"``) from ``in_axis``, ``out_axis``,
+    ``batch_axis`` (the other axes are the receptive field); ``distribution`` one of
+    ``"truncated_normal"`` (cut at two standard deviations), ``"normal"``, ``"uniform"``
+    (complex: JAX's disk and truncated modulus)."""
+    bound = _JAX["variance_scaling"](scale=_param("scale", scale), mode=mode,
+                                     distribution=distribution, in_axis=in_axis,
+                                     out_axis=out_axis, batch_axis=batch_axis)
+    return _initializer(bound, dtype, _jax_fans_check(in_axis))
+
+
+def _preset(name: str, doc: str):
+    def factory(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                batch_axis: int | Sequence[int] = (), dtype: Any = None) -> Callable[..., jax.Array]:
+        bound = _JAX[name](in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
+        return _initializer(bound, dtype, _jax_fans_check(in_axis))
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = f"``jax.nn.initializers.{name}``: ``variance_scaling({doc})``."
+    return factory
+
+
+glorot_uniform = _preset("glorot_uniform", '1.0, "fan_avg", "uniform"')
+glorot_normal = _preset("glorot_normal", '1.0, "fan_avg", "truncated_normal"')
+lecun_uniform = _preset("lecun_uniform", '1.0, "fan_in", "uniform"')
+lecun_normal = _preset("lecun_normal", '1.0, "fan_in", "truncated_normal"')
+he_uniform = _preset("he_uniform", '2.0, "fan_in", "uniform"')
+he_normal = _preset("he_normal", '2.0, "fan_in", "truncated_normal"')
+xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
+kaiming_uniform, kaiming_normal = he_uniform, he_normal
+
+
+# --- the basic distributions -----------------------------------------------------------------------
+
+def normal(stddev: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.normal``: N(0, stddev**2) (complex: each part variance
+    stddev**2 / 2)."""
+    return _initializer(_JAX["normal"](stddev=_param("stddev", stddev)), dtype)
+
+
+def uniform(scale: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.uniform``: values in ``[0, scale)`` (``scale > 0``)."""
+    return _initializer(_JAX["uniform"](scale=_param("scale", scale)), dtype)
+
+
+def truncated_normal(stddev: Any = 1e-2, dtype: Any = None, lower: Any = -2.0,
+                     upper: Any = 2.0) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.truncated_normal``: N(0, stddev**2) restricted to
+    ``[lower * stddev, upper * stddev]`` (no variance correction, as JAX)."""
+    bound = _JAX["truncated_normal"](stddev=_param("stddev", stddev), lower=_param("lower", lower),
+                                     upper=_param("upper", upper))
+    return _initializer(bound, dtype)
+
+
+# --- orthogonal ------------------------------------------------------------------------------------
+
+def orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.orthogonal``: ``scale`` times a uniformly distributed orthogonal
+    matrix, the shape flattened to (size / shape[column_axis], shape[column_axis]) (QR of
+    fastinit's Gaussian matrix, sign-corrected)."""
+    bound = _JAX["orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
+
+    def check(shape: tuple) -> None:
+        if len(shape) < 2:
+            raise ValueError("orthogonal initializer requires at least a 2D shape")
+    return _initializer(bound, dtype, check)
+
+
+def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1,
+                     dtype: Any = None) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.delta_orthogonal``: zeros, with ``orthogonal(scale,
+    column_axis)`` of the last two axes at the kernel's centre (3-D, 4-D or 5-D shapes,
+    ``shape[-1] >= shape[-2]``)."""
+    bound = _JAX["delta_orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
+
+    def check(shape: tuple) -> None:
+        if len(shape) not in (3, 4, 5):
+            raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
+        if shape[-1] < shape[-2]:
+            raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
+    return _initializer(bound, dtype, check)
+
+
+# --- constants: jax.numpy's own ----------------------------------------------------------------------
+
+def _placed(x: jax.Array, out_sharding: Any) -> jax.Array:
+    if out_sharding is None:
+        return x
+    if isinstance(x, jax.core.Tracer):
+        return jax.lax.with_sharding_constraint(x, out_sharding)
+    return jax.device_put(x, out_sharding)
+
+
+def zeros(key: Any, shape: Sequence[int], dtype: Any = None, out_sharding: Any = None) -> jax.Array:
+    """``jax.nn.initializers.zeros``: ``jnp.zeros`` (the key is ignored)."""
+    return _placed(jnp.zeros(_shape(shape), _dtype(dtype)), out_sharding)
+
+
+def ones(key: Any, shape: Sequence[int], dtype: Any = None, out_sharding: Any = None) -> jax.Array:
+    """``jax.nn.initializers.ones``: ``jnp.ones`` (the key is ignored)."""
+    return _placed(jnp.ones(_shape(shape), _dtype(dtype)), out_sharding)
+
+
+def constant(value: Any, dtype: Any = None) -> Callable[..., jax.Array]:
+    """``jax.nn.initializers.constant``: ``jnp.full(shape, value, dtype)`` (an array ``value``
+    broadcast to the shape, as JAX)."""
+    def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> jax.Array:
+        return _placed(jnp.full(_shape(shape), value, _dtype(dtype)), out_sharding)
+    return init
