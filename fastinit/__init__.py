@@ -9,6 +9,7 @@ the same values (README, "GPU"); numba.cuda is imported only then.
 from . import _threading  # noqa: F401  (chooses Numba's threading layer before any kernel runs)
 from ._seeding import Key, seed
 from .fans import LAYOUTS, calculate_gain, compute_fans
+from .files import save
 from .fills import constant, normal, ones, sparse, truncated_normal, uniform, zeros
 from .initializer import FUNCTIONS, Initializer
 from .initializers import *  # noqa: F401,F403  (the initializers, listed in their __all__)

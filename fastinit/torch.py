@@ -1189,3 +1189,4 @@ def _reset_forked(mod: Any, key: Any) -> None:
         for i in cuda:
             torch.cuda.default_generators[i].manual_seed(key.value)
         mod.reset_parameters()
+from ._torch_save import save_initialized  # noqa: E402  (writes a meta-built model to safetensors)

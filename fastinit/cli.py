@@ -1,0 +1,643 @@
+"""The ``fastinit`` command (also ``python -m fastinit``).
+
+    fastinit init kaiming_uniform 4096 4096 --param a=2.23606797749979 --seed 0 -o w.npy
+    fastinit init torch.normal_ 32000 4096 --param std=0.02 --dtype bfloat16 -o embed.safetensors
+    fastinit init --spec model.json --seed 0 --max-shard-size 5GB -o model.safetensors
+    fastinit bench --size 10000000 --plot bench.png
+    fastinit warmup --dtypes float32 bfloat16
+    fastinit info
+
+Usage errors print ``fastinit: error: ...`` and exit with 2, failures at run time (a full disk,
+a file that exists) with 1, an interrupt with 130 (Ctrl-C) or 143 (SIGTERM); never a
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+__all__ = ["main"]
+
+PROG = "fastinit"
+COMMANDS = ("init", "bench", "warmup", "info")
+
+
+class UsageError(Exception):
+    """Bad input from the command line: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with ``fastinit: error: ...`` and a pointer to ``--help``."""
+
+    def error(self, message: str):  # noqa: D401
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{PROG}: error: {message}\n  (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+# --- fastinit init ---------------------------------------------------------------------------------
+
+_INIT_EPILOG = """\
+The file is bit-identical to the in-memory result: for a seed S,
+  fastinit init kaiming_normal 512 256 --seed S -o w.npy
+writes numpy.asarray(fastinit.kaiming_normal(512, 256, seed=S)).
+
+A spec (--spec) is JSON:
+  {"seed": 0, "dtype": "bfloat16",
+   "tensors": [
+     {"name": "embed.weight", "shape": [32000, 4096], "initializer": "torch.normal_", "params": {"std": 0.02}},
+     {"name": "layers.0.mlp.up.weight", "shape": [11008, 4096], "initializer": "kaiming_uniform",
+      "params": {"a": 2.23606797749979}},
+     {"name": "norm.weight", "shape": [4096], "initializer": "ones", "dtype": "float32"}]}
+("tensors" may also be an object of names to entries.) Each tensor is seeded with
+fastinit.Key(seed).child(name); --seed overrides the spec's seed, --dtype its default dtype.
+
+Initializer names are fastinit.get's: Keras identifiers ("he_normal", "normal": Keras' std 0.05),
+"<framework>.<name>" for torch, keras, jax, lux, keraflow (their defaults and parameter names:
+"torch.normal_" takes std=, "jax.normal" stddev=), "fastinit.<name>"; --list prints them.
+Memory stays at about 170 MB plus --chunk-size (64 MiB) whatever the file's size.
+"""
+
+
+def _add_init(sub) -> None:
+    p = sub.add_parser(
+        "init", help="initialize a tensor (or a spec's tensors) straight into a .npy or .safetensors file",
+        description="Initialize a tensor, or a spec's named tensors, straight into a .npy or .safetensors "
+                    "file, block of rows by block of rows (bounded memory), atomically.",
+        epilog=_INIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("initializer", nargs="?", metavar="INITIALIZER",
+                   help="an initializer name, e.g. kaiming_uniform, torch.normal_, he_normal, jax.lecun_normal")
+    p.add_argument("dims", nargs="*", metavar="DIM", help="the tensor's shape, e.g. 4096 4096")
+    p.add_argument("-o", "--output", metavar="FILE", help="FILE.npy or FILE.safetensors (required)")
+    p.add_argument("--dtype", help="float32 (default), float16, bfloat16, float64, complex64, ...")
+    p.add_argument("--seed", help="an integer seed (default: a random one, printed)")
+    p.add_argument("--layout", help="fan convention: torch, keras, jax, lux, keraflow")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="an initializer parameter (repeatable): --param std=0.02 --param mode=fan_out")
+    p.add_argument("--name", help="the tensor's name in a .safetensors file (default: weight)")
+    p.add_argument("--spec", metavar="SPEC.json", help="many named tensors from a JSON spec (see below)")
+    p.add_argument("--max-shard-size", metavar="SIZE",
+                   help="safetensors shards of at most SIZE (e.g. 5GB, 512MiB) and Hugging Face's index")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--chunk-size", default="64MiB", metavar="SIZE",
+                   help="the buffer each block of rows is made in (default 64MiB)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.add_argument("--list", action="store_true", help="list the initializer names and exit")
+    p.set_defaults(run=_run_init)
+
+
+def _value(text: str) -> Any:
+    """A --param value: JSON (numbers, true/false/null, lists, quoted strings), Python's
+    True/False/None/inf/nan, else the text as a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    words = {"True": True, "False": False, "None": None}
+    if text in words:
+        return words[text]
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _params(items: Sequence[str], layout: str | None) -> dict:
+    params: dict = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"--param: expected NAME=VALUE (e.g. --param std=0.02), got {item!r}")
+        name = name.strip()
+        if name in params:
+            raise UsageError(f"--param: {name!r} given twice")
+        if name in ("seed", "dtype", "rows", "out", "device"):
+            raise UsageError(f"--param: give {name} as --{name}" if name in ("seed", "dtype")
+                             else f"--param: {name!r} is not a parameter the command sets")
+        params[name] = _value(text)
+    if layout is not None:
+        if "layout" in params:
+            raise UsageError("--layout and --param layout=...: give one")
+        params["layout"] = layout
+    return params
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text, 0)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what}: expected an integer, got {text!r}") from None
+
+
+def _dims(dims: Sequence[str]) -> tuple:
+    shape = []
+    for d in dims:
+        try:
+            n = int(d)
+        except ValueError:
+            hint = " (dimensions are separate arguments: 4096 4096)" if "x" in d or "," in d else ""
+            raise UsageError(f"DIM: expected a non-negative integer, got {d!r}{hint}") from None
+        if n < 0:
+            raise UsageError(f"DIM: dimensions must be >= 0, got {d}")
+        shape.append(n)
+    return tuple(shape)
+
+
+def _progress(args) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+def _run_init(args) -> int:
+    from . import files
+    from ._seeding import Key, seed64
+    if args.list:
+        from .registry import name_table
+        sys.stdout.write(name_table())
+        sys.stdout.write("\nAlso any of these as 'fastinit.<name>', and Keras' class names "
+                         "(HeNormal, ...).\n")
+        return 0
+    if not args.output:
+        raise UsageError("-o FILE is required: -o FILE.npy or -o FILE.safetensors")
+    fmt = files.target_format(args.output, "-o")
+    chunk = files.parse_size(args.chunk_size, "--chunk-size")
+    if args.max_shard_size is not None:
+        if fmt != ".safetensors":
+            raise UsageError("--max-shard-size: only .safetensors files are sharded; use -o FILE.safetensors")
+        shard = files.parse_size(args.max_shard_size, "--max-shard-size")
+    else:
+        shard = None
+    seed = None if args.seed is None else _int(args.seed, "--seed")
+    if args.spec is not None:
+        if args.initializer is not None or args.dims or args.param or args.layout or args.name:
+            raise UsageError("--spec: the spec names the tensors; drop INITIALIZER, DIM, --param, "
+                             "--layout and --name (or drop --spec)")
+        spec = files.read_spec(args.spec)
+        if seed is None:
+            seed = spec.get("seed")
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise UsageError(f"{args.spec}: seed must be an integer, got {seed!r}")
+        if seed is None:
+            seed = int(seed64(None))
+        dtype = args.dtype if args.dtype is not None else spec.get("dtype")
+        planned = files.plan(spec["tensors"], Key(seed), dtype, where=f"{args.spec}: tensors")
+        meta = dict(files._check_metadata(spec.get("metadata")))
+    else:
+        if args.initializer is None:
+            raise UsageError("give INITIALIZER DIM... (e.g. fastinit init kaiming_uniform 4096 4096 -o w.npy) "
+                             "or --spec SPEC.json")
+        if not args.dims:
+            raise UsageError(f"give the shape after the initializer: fastinit init {args.initializer} 4096 4096 -o ...")
+        if args.name is not None and fmt == ".npy":
+            raise UsageError("--name: a .npy file holds one unnamed tensor; drop --name or write .safetensors")
+        shape = _dims(args.dims)
+        if seed is None:
+            seed = int(seed64(None))
+        init = files._initializer(args.initializer, _params(args.param, args.layout), "INITIALIZER")
+        dtype = files._dtype(args.dtype if args.dtype is not None else init.params.get("dtype", "float32"),
+                             "--dtype")
+        planned = [files.Planned(args.name or "weight", init, shape, dtype, seed)]
+        try:
+            planned[0].check()
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"{args.initializer}: {e}") from None
+        meta = {}
+    if fmt == ".safetensors":
+        meta.setdefault("fastinit.seed", str(Key(seed).value))
+    layout = files.layout_for(args.output, planned, max_shard_size=shard, metadata=meta)
+    seconds = files.write_planned(layout, planned, overwrite=args.force, chunk_size=chunk,
+                                  progress=_progress(args), desc=os.path.basename(args.output))
+    if not args.quiet:
+        total = layout.data_bytes
+        what = f"{len(planned)} tensors, " if len(planned) > 1 else ""
+        where = args.output if len(layout.files) == 1 else f"{len(layout.files)} shards + {layout.index_path}"
+        rate = f", {files.human(total / seconds)}/s" if seconds > 0 and total else ""
+        sys.stderr.write(f"{PROG}: wrote {where} ({what}{files.human(total)}) in {seconds:.2f} s{rate}, "
+                         f"seed {seed}\n")
+    return 0
+
+
+# --- fastinit bench --------------------------------------------------------------------------------
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="the comparison table against numpy, torch and the write ceiling (and a plot)",
+        description="Time every fill against numpy, torch and the machine's write ceilings (the fastest "
+                    "of numpy's fill, a parallel store loop and a streaming-store loop) on a touched "
+                    "array, in this process; with --plot, also draw throughput against size.")
+    p.add_argument("--size", type=int, default=10**7, help="elements per fill (default 10^7)")
+    p.add_argument("--dtype", nargs="+", default=["float32"], metavar="DTYPE",
+                   help="float32 (default), float16, bfloat16, float64; several: one table each")
+    p.add_argument("--threads", type=int, default=None, help="Numba's and torch's threads (default: Numba's)")
+    p.add_argument("--repeats", type=int, default=3, help="timed calls per median (default 3)")
+    p.add_argument("--fills", nargs="+", metavar="PREFIX", help="only the fills whose names start with these")
+    p.add_argument("--no-torch", action="store_true", help="leave torch out")
+    p.add_argument("--plot", metavar="FILE.png", help="draw GB/s against size for each fill (needs matplotlib: "
+                   "pip install 'fastinit[plot]')")
+    p.add_argument("--sizes", nargs="+", type=int, metavar="N",
+                   help="the sizes of the plot (default: powers of 10 from 10^4 up to --size, and --size)")
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args) -> int:
+    from . import _bench
+    dtypes = [d for d in args.dtype]
+    _check_choices(dtypes, _bench.DTYPES, "--dtype")
+    for flag, value in (("--size", args.size), ("--repeats", args.repeats), ("--threads", args.threads or 1)):
+        if value < 1:
+            raise UsageError(f"{flag}: must be >= 1, got {value}")
+    _bench.select(args.fills)  # ValueError naming the fills
+    if args.plot is not None:
+        if not args.plot.lower().endswith(".png"):
+            raise UsageError(f"--plot: give a .png file, got {args.plot!r}")
+        try:
+            import matplotlib
+        except ImportError:
+            raise OSError("--plot needs matplotlib: pip install 'fastinit[plot]' (or matplotlib)") from None
+        del matplotlib
+    with_torch = not args.no_torch and _bench.torch_module() is not None
+
+    def progress(message):
+        sys.stderr.write(f"measuring {message} ...\n")
+        sys.stderr.flush()
+
+    rows = _bench.measure(args.fills, args.size, dtypes, args.threads, args.repeats, with_torch, progress)
+    facts = _bench.machine()
+    print(f"fastinit {facts['fastinit']}  numba {facts['numba']}  numpy {facts['numpy']}  torch {facts['torch']}"
+          f"  python {facts['python']}")
+    print(f"{facts['cpu']}: {facts['cores']} cores ({facts['usable_cores']} usable); threads: numba "
+          f"{facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}")
+    print(f"{args.size:.0e} elements, median of {args.repeats} after a warm-up, into a touched array; "
+          f"% ceiling: against the fastest ceiling of the dtype\n")
+    print(_bench.format_table(rows))
+    if args.plot is not None:
+        sizes = args.sizes or sorted({n for n in (10**4, 10**5, 10**6, 10**7, 10**8, 10**9) if n < args.size}
+                                     | {args.size})
+        if min(sizes) < 1:
+            raise UsageError(f"--sizes: must be >= 1, got {min(sizes)}")
+        by_size = {n: rows if n == args.size else
+                   _bench.measure(args.fills, n, dtypes[:1], args.threads, args.repeats, with_torch, progress)
+                   for n in sorted(set(sizes))}
+        plot(by_size, dtypes[0], args.plot, facts)
+        sys.stderr.write(f"{PROG}: wrote {args.plot}\n")
+    return 0
+
+
+def plot(by_size: dict, dtype: str, path: str, facts: dict) -> None:
+    """One panel per fill: GB/s written against the number of elements (log-log), fastinit beside
+    numpy, torch and the write ceiling (the dtype's fastest ceiling at each size); PNG at ``path``."""
+    import math
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sizes = sorted(by_size)
+    fills = [r.fill for r in by_size[sizes[0]] if r.kind == "fill" and r.dtype == dtype]
+    series: dict = {f: {"fastinit": [], "numpy": [], "torch": []} for f in fills}
+    ceiling = []
+    for n in sizes:
+        rows = [r for r in by_size[n] if r.dtype == dtype]
+        best = min(r.seconds for r in rows if r.kind == "ceiling")
+        ceiling.append((n, rows[0].itemsize * n / best / 1e9))
+        for r in rows:
+            if r.kind != "fill" or r.fill not in series:
+                continue
+            rates = r.rates()
+            series[r.fill]["fastinit"].append((n, rates["GB_per_s"]))
+            for peer in ("numpy", "torch"):
+                m = rates[f"{peer}_M_per_s"]
+                if m:
+                    series[r.fill][peer].append((n, m * 1e6 * r.itemsize / 1e9))
+    cols = min(4, len(fills)) or 1
+    nrows = math.ceil(len(fills) / cols) or 1
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.4 * nrows), squeeze=False, sharex=True, sharey=True)
+    styles = {"fastinit": dict(color="C0", marker="o", lw=2.2), "numpy": dict(color="C1", marker="s", ls="--"),
+              "torch": dict(color="C3", marker="^", ls=":")}
+    for ax, fill in zip(axes.flat, fills):
+        ax.plot(*zip(*ceiling), color="0.45", lw=5, alpha=0.35, label="write ceiling")
+        for who, pts in series[fill].items():
+            if pts:
+                ax.plot(*zip(*pts), label=who, **styles[who])
+        ax.set_title(fill, fontsize=10)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+    for ax in axes.flat[len(fills):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("elements")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"GB/s written ({dtype})")
+    handles, labels = {}, {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="upper right", ncol=len(handles), fontsize=9)
+    fig.suptitle(f"fastinit {facts['fastinit']}: throughput against size, {facts['numba_threads']} threads, "
+                 f"{facts['cpu']}"[:110], x=0.01, ha="left", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# --- fastinit warmup -------------------------------------------------------------------------------
+
+_REAL = ("float16", "bfloat16", "float32", "float64")
+_COMPLEX = ("complex64", "complex128")
+#: the kernel groups warmed, each in one process (its Numba cache index is written by one process)
+WARM_GROUPS = ("uniform", "normal", "truncated_normal", "sparse", "polar", "constant")
+
+
+def _warm_calls(group: str, dtype: str) -> list:
+    """The calls that compile ``group``'s kernels for ``dtype`` (none where it takes no such dtype)."""
+    import fastinit as fi
+    real, cplx = dtype in _REAL, dtype in _COMPLEX
+    if group == "uniform" and (real or cplx):
+        return [lambda: fi.uniform(2, 8, dtype=dtype, seed=0), lambda: fi.uniform(2, 8, dtype=dtype, seed=0, rows=slice(1, 2))]
+    if group == "normal" and (real or cplx):
+        return [lambda: fi.normal(2, 8, dtype=dtype, seed=0), lambda: fi.normal(2, 8, dtype=dtype, seed=0, rows=slice(1, 2))]
+    if group == "truncated_normal" and real:
+        return [lambda: fi.truncated_normal(2, 8, dtype=dtype, seed=0),
+                lambda: fi.truncated_normal(2, 8, lo=3.0, hi=9.0, dtype=dtype, seed=0),
+                lambda: fi.truncated_normal(2, 8, lo=-0.1, hi=0.1, dtype=dtype, seed=0)]
+    if group == "sparse" and real:
+        return [lambda: fi.sparse(8, 4, sparsity=0.5, dtype=dtype, seed=0)]
+    if group == "polar" and cplx:
+        return [lambda: fi.variance_scaling(4, 4, layout="jax", distribution=d, dtype=dtype, seed=0)
+                for d in ("uniform", "truncated_normal")]
+    if group == "constant":
+        return [lambda: fi.constant(n, value=1, dtype=dtype) for n in (1 << 13, 1 << 19)]
+    return []
+
+
+def _warm(group: str, dtypes: Sequence[str]) -> tuple[str, float, int]:
+    """Run ``group``'s warm-up calls for ``dtypes`` (in a worker process): (group, seconds, calls)."""
+    t0 = time.perf_counter()
+    n = 0
+    for dt in dtypes:
+        for call in _warm_calls(group, dt):
+            call()
+            n += 1
+    return group, time.perf_counter() - t0, n
+
+
+def _add_warmup(sub) -> None:
+    p = sub.add_parser(
+        "warmup", help="compile every kernel into Numba's cache, so that first calls are fast",
+        description="Compile fastinit's kernels for the given dtypes into Numba's on-disk cache (in "
+                    "parallel processes when there are several CPUs), so that every first call "
+                    "afterwards loads them instead of compiling (3 to 9 s each on a fresh machine).")
+    p.add_argument("--dtypes", nargs="+", default=list(_REAL + _COMPLEX), metavar="DTYPE",
+                   help=f"default: {' '.join(_REAL + _COMPLEX)}")
+    p.add_argument("--fills", nargs="+", default=list(WARM_GROUPS), metavar="FILL",
+                   help=f"kernel groups (default: all): {' '.join(WARM_GROUPS)}")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes (default: one per group, at most the CPU count; 1: in this process)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(run=_run_warmup)
+
+
+def _check_choices(values: Sequence[str], allowed: Sequence[str], flag: str) -> None:
+    for v in values:
+        if v not in allowed:
+            close = difflib.get_close_matches(v, allowed, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UsageError(f"{flag}: unknown {v!r}{hint} (choose from {', '.join(allowed)})")
+
+
+def _run_warmup(args) -> int:
+    import fastinit
+    from . import files
+    _check_choices(args.dtypes, _REAL + _COMPLEX + tuple(n for n in ("int8", "int16", "int32", "int64", "uint8",
+                   "uint16", "uint32", "uint64", "bool")), "--dtypes")
+    _check_choices(args.fills, WARM_GROUPS, "--fills")
+    groups = [g for g in WARM_GROUPS if g in args.fills and any(_warm_calls(g, d) for d in args.dtypes)]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    jobs = args.jobs if args.jobs is not None else min(cpus, len(groups))
+    if jobs < 1:
+        raise UsageError(f"--jobs: must be >= 1, got {jobs}")
+    t0 = time.perf_counter()
+    bar = files.Progress(len(groups), "warmup", _progress(args))
+    bar_unit = lambda: bar.update(1)  # noqa: E731
+    done = []
+    try:
+        if jobs == 1 or len(groups) <= 1:
+            for g in groups:
+                done.append(_warm(g, args.dtypes))
+                bar_unit()
+        else:
+            import concurrent.futures as cf
+            import multiprocessing as mp
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+                futures = [pool.submit(_warm, g, list(args.dtypes)) for g in groups]
+                for f in cf.as_completed(futures):
+                    done.append(f.result())
+                    bar_unit()
+    finally:
+        bar.close()
+    from .kernels.uniform import fill_uniform
+    cache = getattr(getattr(fill_uniform, "_cache", None), "_cache_path", None)
+    for g, s, n in sorted(done):
+        sys.stderr.write(f"  {g:<17} {n:3d} calls  {s:6.1f} s\n")
+    sys.stderr.write(f"{PROG}: warmed {', '.join(groups)} for {' '.join(args.dtypes)} in "
+                     f"{time.perf_counter() - t0:.1f} s ({jobs} process{'es' if jobs > 1 else ''}); "
+                     f"cache: {cache}\n")
+    del fastinit
+    return 0
+
+
+# --- fastinit info ---------------------------------------------------------------------------------
+
+def _version(dist: str) -> str | None:
+    from importlib import metadata
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _gpus() -> dict:
+    """GPUs seen without initializing CUDA in this process: the NVIDIA driver's /proc entries,
+    else ``nvidia-smi -L`` in a child process."""
+    import glob
+    import shutil
+    import subprocess
+    found = []
+    for info in sorted(glob.glob("/proc/driver/nvidia/gpus/*/information")):
+        try:
+            with open(info) as f:
+                model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("Model:")), "NVIDIA GPU")
+        except OSError:
+            model = "NVIDIA GPU"
+        found.append(model)
+    how = "/proc/driver/nvidia"
+    if not found and shutil.which("nvidia-smi"):
+        how = "nvidia-smi -L"
+        try:
+            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+            found = [ln.split(":", 1)[1].split("(UUID")[0].strip() for ln in out.splitlines() if ln.startswith("GPU")]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return {"gpus": found, "found_by": how if found else None,
+            "numba_cuda": _version("numba-cuda"), "cupy": next((v for v in (_version(d) for d in (
+                "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x", "cupy")) if v), None),
+            "simulator": os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"}
+
+
+def info() -> dict:
+    """What ``fastinit info`` prints, as a dict."""
+    import platform
+    import numba
+    import fastinit
+    from .kernels import normal, sparse, truncnorm, uniform
+    from . import _threading
+    kernels = [uniform.fill_uniform, normal.fill_normal, truncnorm.fill_truncnorm, sparse.fill_sparse]
+    paths = sorted({k._cache._cache_path for k in kernels if getattr(k, "_cache", None) is not None})
+    cached = 0
+    for k in kernels:
+        c = getattr(k, "_cache", None)
+        if c is not None:
+            try:
+                cached += bool(c._cache_file._load_index())
+            except Exception:  # an unreadable index: counted as not cached
+                pass
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel launch yet in this process
+        layer = None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = {"fastinit": fastinit.__version__, "python": platform.python_version()}
+    for dist in ("numpy", "numba", "llvmlite", "ml_dtypes", "scipy", "tbb", "torch", "safetensors", "tqdm",
+                 "matplotlib"):
+        versions[dist] = _version(dist)
+    return {
+        "versions": versions,
+        "fastinit_path": os.path.dirname(fastinit.__file__),
+        "platform": platform.platform(),
+        "threading_layer": {"configured": numba.config.THREADING_LAYER,
+                            "active": layer,
+                            "env": os.environ.get("NUMBA_THREADING_LAYER"),
+                            "one_at_a_time": (layer or numba.config.THREADING_LAYER) not in _threading._THREADSAFE},
+        "threads": {"numba": numba.get_num_threads(), "NUMBA_NUM_THREADS": numba.config.NUMBA_NUM_THREADS,
+                    "cpus_usable": cpus, "cpus": os.cpu_count()},
+        "cache": {"dirs": paths, "NUMBA_CACHE_DIR": numba.config.CACHE_DIR or None,
+                  "random_kernels_cached": f"{cached} of {len(kernels)}"},
+        "gpu": _gpus(),
+    }
+
+
+def _add_info(sub) -> None:
+    p = sub.add_parser("info", help="versions, threading layer, threads, cache directory, GPUs",
+                       description="Print versions, Numba's threading layer and threads, where compiled "
+                                   "kernels are cached, and the GPUs (found without initializing CUDA).")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(run=_run_info)
+
+
+def _run_info(args) -> int:
+    d = info()
+    if args.json:
+        print(json.dumps(d, indent=2))
+        return 0
+    v = d["versions"]
+    print("versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))
+    missing = [k for k, val in v.items() if not val]
+    if missing:
+        print("not installed: " + ", ".join(missing))
+    print(f"fastinit at: {d['fastinit_path']}")
+    print(f"platform: {d['platform']}")
+    t = d["threading_layer"]
+    active = t["active"] or "chosen at the first parallel call"
+    print(f"threading layer: {t['configured']} (active: {active}"
+          f"{'; NUMBA_THREADING_LAYER=' + t['env'] if t['env'] else ''})"
+          + ("; CPU calls from several threads run one at a time" if t["one_at_a_time"] else ""))
+    th = d["threads"]
+    print(f"threads: {th['numba']} (NUMBA_NUM_THREADS {th['NUMBA_NUM_THREADS']}; {th['cpus_usable']} of "
+          f"{th['cpus']} CPUs usable)")
+    c = d["cache"]
+    print(f"kernel cache: {', '.join(c['dirs'])} (cache entries for {c['random_kernels_cached']} random-fill "
+          f"kernels; 'fastinit warmup' compiles them all)")
+    g = d["gpu"]
+    gpus = ", ".join(g["gpus"]) if g["gpus"] else "none found"
+    print(f"GPU: {gpus}" + (f" (by {g['found_by']})" if g["found_by"] else "")
+          + f"; numba-cuda {g['numba_cuda'] or 'not installed'}; CuPy {g['cupy'] or 'not installed'}"
+          + ("; NUMBA_ENABLE_CUDASIM=1 (simulator)" if g["simulator"] else ""))
+    return 0
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="fastinit: neural-network weight initializers for very large "
+                "arrays, from the command line.",
+                epilog="Run 'fastinit COMMAND --help' for a command's options.")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"fastinit {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_init(sub)
+    _add_bench(sub)
+    _add_warmup(sub)
+    _add_info(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (the console script exits with it)."""
+    from . import files
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        p.error(f"unknown command {argv[0]!r}" + (f"; did you mean '{PROG} {close[0]}'?" if close else "")
+                + f" (commands: {', '.join(COMMANDS)})")
+    args = p.parse_args(argv)
+    if args.command is None:
+        p.print_help(sys.stderr)
+        return 2
+    sub = p._subparsers._group_actions[0].choices[args.command]
+    nothing = "; no file was written" if args.command == "init" else ""
+    try:
+        return args.run(args)
+    except UsageError as e:
+        sub.print_usage(sys.stderr)
+        sys.stderr.write(f"{PROG}: error: {e}\n  (see '{PROG} {args.command} --help')\n")
+        return 2
+    except (ValueError, TypeError) as e:  # the API's checks: bad input, before anything is written
+        sys.stderr.write(f"{PROG}: error: {e}\n  (see '{PROG} {args.command} --help')\n")
+        return 2
+    except BrokenPipeError:  # stdout closed early (| head): quietly, as the Python docs advise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except FileExistsError as e:
+        sys.stderr.write(f"{PROG}: error: {e.filename or e} exists; add --force to replace it\n")
+        return 1
+    except files._Terminated:
+        sys.stderr.write(f"{PROG}: terminated (SIGTERM){nothing}\n")
+        return 143
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted{nothing}\n")
+        return 130
+    except OSError as e:
+        what = e.strerror or str(e)
+        where = f" ({e.filename})" if e.filename and e.filename not in what else ""
+        sys.stderr.write(f"{PROG}: error: {what}{where}{nothing}\n")
+        return 1
+    except MemoryError:
+        sys.stderr.write(f"{PROG}: error: out of memory; try a smaller --chunk-size\n")
+        return 1
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
