@@ -24,7 +24,9 @@ at two standard deviations and rescaled; complex dtypes JAX's variants).
 - **dtype.** ``None`` is JAX's default float dtype: float32, or float64 under
   ``jax_enable_x64``; float64 asked for without x64 is float32, as in JAX. float16, bfloat16,
   float32, float64 and (variance scaling, ``normal``, ``orthogonal``) complex64/complex128.
-- **Parameters** may be 0-d arrays (``jnp.array(1.0)``), taken as their Python values.
+- **Parameters** may be 0-d or one-element arrays (``jnp.array(1.0)``), taken as their Python
+  values (JAX would broadcast a shape-(1,) one, making a 0-d shape (1,)); ``None`` raises
+  ``TypeError`` naming the parameter, as JAX does.
 - **Result.** A ``jax.Array``. On the CPU backend it is fastinit's output itself (the array is
   made 64-byte aligned and handed to ``jax.device_put(..., may_alias=True)``: no copy); on a GPU
   backend it is copied to the device once.
@@ -40,7 +42,9 @@ at two standard deviations and rescaled; complex dtypes JAX's variants).
 Where it differs from JAX: the values (above); parameters are checked when the factory is called
 (JAX checks ``mode`` and ``distribution`` at the first call), with fastinit's messages (a ``scale``
 or ``stddev`` must be a real number, ``scale > 0``, ``uniform``'s ``scale > 0``, ``lower <
-upper``); variance scaling with an axis used twice raises (JAX counts it twice); ``out_sharding``
+upper``; ``mode`` and ``distribution`` must be JAX's values; ``truncated_normal(0.0)``
+gives zeros, as JAX's; a raw key must have JAX's raw-key shape); variance scaling with an axis
+used twice raises (JAX counts it twice); ``out_sharding``
 is applied to the result (``jax.device_put`` outside ``jit``,
 ``jax.lax.with_sharding_constraint`` inside) rather than generated sharded.
 
@@ -48,10 +52,11 @@ is applied to the result (``jax.device_put`` outside ``jit``,
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import numbers
-import operator
+import re
 from typing import Any, Callable, Sequence
 
 import jax
@@ -83,10 +88,26 @@ def _key_data(key: Any):
         if dtype is None or np.dtype(dtype) != np.uint32:
             raise TypeError(f"key: expected a PRNG key (jax.random.key(s), or a uint32 array from "
                             f"jax.random.PRNGKey(s)), got {ck.shown(key)}")
+        raw = _raw_key_shape()
+        if tuple(data.shape) != raw:  # JAX takes a raw key of its default implementation's shape
+            raise ValueError(f"key: a raw key (uint32 array) must have shape {raw}, the default "
+                             f"PRNG implementation's, got shape {tuple(data.shape)} (a batch of "
+                             f"keys: use jax.vmap)")
     if data.ndim != 1 or data.shape[0] == 0:
         raise ValueError(f"key: expected a single key, got key data of shape {tuple(data.shape)} "
                          f"(a batch of keys: use jax.vmap)")
     return data
+
+
+def _raw_key_shape() -> tuple:
+    """The shape of a raw key (``jax.random.PRNGKey(s)``) of JAX's default implementation."""
+    impl = str(jax.config.jax_default_prng_impl)
+    if impl not in _RAW_SHAPES:
+        _RAW_SHAPES[impl] = tuple(jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape)
+    return _RAW_SHAPES[impl]
+
+
+_RAW_SHAPES: dict = {}
 
 
 def key_seed(key: Any) -> int:
@@ -105,12 +126,17 @@ def _words_seed(words: np.ndarray) -> int:
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
-        return (int(shape),)
+    """JAX's ``shape`` (a sequence of ints, or an int), checked as fastinit checks a shape
+    (``ValueError`` for a negative dimension or too many values) before anything is made."""
+    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or isinstance(shape, jax.core.Tracer):
+        raise TypeError(f"shape: expected a sequence of ints, got {ck.shown(shape)}")
     try:
-        return tuple(operator.index(d) for d in shape)
+        dims = tuple(shape)
     except TypeError:
         raise TypeError(f"shape: expected a sequence of ints, got {ck.shown(shape)}") from None
+    return ck.shape_from((dims,), None)
 
 
 def _dtype(dtype: Any) -> np.dtype:
@@ -126,12 +152,16 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _param(name: str, value: Any) -> Any:
-    """A 0-d array parameter (numpy, jax) as its Python value; anything else unchanged."""
+    """A 0-d or one-element 1-d array parameter (numpy, jax) as its Python value (JAX multiplies
+    by it); ``None`` refused (JAX has no ``None`` for them); anything else unchanged."""
+    if value is None:
+        raise TypeError(f"{name}: expected a real number, got None")
     if isinstance(value, jax.core.Tracer):
         raise TypeError(f"{name}: a traced value; an initializer's parameters must be concrete "
                         f"(make the initializer outside jax.jit)")
-    if isinstance(value, (jax.Array, np.ndarray, np.generic)) and np.ndim(value) == 0:
-        v = np.asarray(value)
+    if isinstance(value, (jax.Array, np.ndarray, np.generic)) and (
+            np.ndim(value) == 0 or (np.ndim(value) == 1 and np.size(value) == 1)):
+        v = np.asarray(value).reshape(())
         if v.dtype.kind == "c":
             return complex(v)
         if v.dtype.kind == "b":
@@ -140,6 +170,24 @@ def _param(name: str, value: Any) -> Any:
             return int(v)
         return float(v)
     return value
+
+
+_PREFIX = re.compile(r"^([a-z_]+(?:, [a-z_]+)*): ")
+
+
+@contextlib.contextmanager
+def _jax_names(names: dict[str, str]):
+    """Errors raised inside name JAX's parameters: a fastinit message's leading parameter names
+    (``"std: ..."``) renamed by ``names`` (``{"std": "stddev"}``; a value may name several)."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        m = _PREFIX.match(str(e))
+        given = m.group(1).split(", ") if m else ()
+        if not any(n in names for n in given):
+            raise
+        renamed = [r for n in given for r in names.get(n, n).split(", ")]
+        raise type(e)(", ".join(dict.fromkeys(renamed)) + ": " + str(e)[m.end():]) from None
 
 
 # --- the initializer --------------------------------------------------------------------------------
@@ -161,8 +209,10 @@ def _host(bound: Initializer, shape: tuple, dtype: np.dtype, data: np.ndarray) -
 def _dry_run(bound: Initializer, shape: tuple, dtype: np.dtype) -> None:
     """Every check of the call, nothing filled (under ``jit``, where the key has no value yet)."""
     if bound.name in ("orthogonal", "delta_orthogonal"):
-        return  # JAX's shape checks ran; the rest are those the factory made
-    if shape:
+        # JAX's shape checks ran; dtype, column_axis and scale checked on a shape of ones
+        # (the same rank: one QR of a 1x1 matrix)
+        bound(tuple(1 for _ in shape), dtype=dtype, seed=0)
+    elif shape:
         bound(shape, dtype=dtype, seed=0, rows=slice(0, 0))
     else:
         bound(shape, dtype=dtype, seed=0)  # one value
@@ -185,14 +235,20 @@ def _generate(bound: Initializer, key: Any, shape: tuple, dtype: np.dtype, out_s
     return result
 
 
-def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None = None):
-    """``init(key, shape, dtype=factory_dtype, out_sharding=None)`` filling with ``bound``."""
+def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None = None,
+                 names: dict | None = None, dtypes: tuple | None = None):
+    """``init(key, shape, dtype=factory_dtype, out_sharding=None)`` filling with ``bound``; its
+    errors renamed to JAX's parameters by ``names``, its dtype one of ``dtypes`` if given."""
     def init(key: Any, shape: Sequence[int], dtype: Any = factory_dtype,
              out_sharding: Any = None) -> jax.Array:
         shape = _shape(shape)
         if check is not None:
             check(shape)
-        return _generate(bound, key, shape, _dtype(dtype), out_sharding)
+        dt = _dtype(dtype)
+        if dtypes is not None:
+            ck.dtype_from(dt, None, dtypes)
+        with _jax_names(names or {}):
+            return _generate(bound, key, shape, dt, out_sharding)
     init.initializer = bound  # the fastinit Initializer behind it
     return init
 
@@ -217,15 +273,34 @@ def variance_scaling(scale: Any, mode: str, distribution: str, in_axis: int | Se
     ``batch_axis`` (the other axes are the receptive field); ``distribution`` one of
     ``"truncated_normal"`` (cut at two standard deviations), ``"normal"``, ``"uniform"``
     (complex: JAX's disk and truncated modulus)."""
-    bound = _JAX["variance_scaling"](scale=_param("scale", scale), mode=mode,
+    scale = _param("scale", scale)
+    _axes_given(in_axis, out_axis, batch_axis)
+    for name, value, allowed in (("mode", mode, _MODES), ("distribution", distribution, _DISTRIBUTIONS)):
+        if value is None:
+            raise TypeError(f"{name}: expected a string, got None")
+        if not isinstance(value, str) or value not in allowed:  # JAX's words
+            raise ValueError(f"invalid {name} for variance scaling initializer: {value}")
+    bound = _JAX["variance_scaling"](scale=scale, mode=mode,
                                      distribution=distribution, in_axis=in_axis,
                                      out_axis=out_axis, batch_axis=batch_axis)
     return _initializer(bound, dtype, _jax_fans_check(in_axis))
 
 
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+
+
+def _axes_given(in_axis: Any, out_axis: Any, batch_axis: Any) -> None:
+    """JAX has no ``None`` for the axes (its ``_compute_fans`` fails on it)."""
+    for name, value in (("in_axis", in_axis), ("out_axis", out_axis), ("batch_axis", batch_axis)):
+        if value is None:
+            raise TypeError(f"{name}: expected an int or a sequence of ints, got None")
+
+
 def _preset(name: str, doc: str):
     def factory(in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
                 batch_axis: int | Sequence[int] = (), dtype: Any = None) -> Callable[..., jax.Array]:
+        _axes_given(in_axis, out_axis, batch_axis)
         bound = _JAX[name](in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
         return _initializer(bound, dtype, _jax_fans_check(in_axis))
     factory.__name__ = factory.__qualname__ = name
@@ -248,21 +323,36 @@ kaiming_uniform, kaiming_normal = he_uniform, he_normal
 def normal(stddev: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.normal``: N(0, stddev**2) (complex: each part variance
     stddev**2 / 2)."""
-    return _initializer(_JAX["normal"](stddev=_param("stddev", stddev)), dtype)
+    with _jax_names(_NORMAL_NAMES):
+        bound = _JAX["normal"](stddev=_param("stddev", stddev))
+    return _initializer(bound, dtype, names=_NORMAL_NAMES)
+
+
+_NORMAL_NAMES = {"std": "stddev", "mean, std": "stddev"}
+_UNIFORM_NAMES = {"low": "scale", "high": "scale"}
+_TRUNCATED_NAMES = {"std": "stddev", "mean": "stddev", "lo": "lower, stddev",
+                    "hi": "upper, stddev"}
+_ORTHOGONAL_NAMES = {"gain": "scale"}
 
 
 def uniform(scale: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.uniform``: values in ``[0, scale)`` (``scale > 0``)."""
-    return _initializer(_JAX["uniform"](scale=_param("scale", scale)), dtype)
+    with _jax_names(_UNIFORM_NAMES):
+        bound = _JAX["uniform"](scale=_param("scale", scale))
+    return _initializer(bound, dtype, names=_UNIFORM_NAMES)
 
 
 def truncated_normal(stddev: Any = 1e-2, dtype: Any = None, lower: Any = -2.0,
                      upper: Any = 2.0) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.truncated_normal``: N(0, stddev**2) restricted to
     ``[lower * stddev, upper * stddev]`` (no variance correction, as JAX)."""
-    bound = _JAX["truncated_normal"](stddev=_param("stddev", stddev), lower=_param("lower", lower),
-                                     upper=_param("upper", upper))
-    return _initializer(bound, dtype)
+    stddev, lower, upper = _param("stddev", stddev), _param("lower", lower), _param("upper", upper)
+    if ck.real("stddev", stddev) == 0:  # JAX's values: zeros (std 0 has no truncated normal)
+        _JAX["truncated_normal"](stddev=1.0, lower=lower, upper=upper)  # lower < upper
+        return _initializer(_JAX["normal"](stddev=0.0), dtype, dtypes=ck.REAL_DTYPES)
+    with _jax_names(_TRUNCATED_NAMES):
+        bound = _JAX["truncated_normal"](stddev=stddev, lower=lower, upper=upper)
+    return _initializer(bound, dtype, names=_TRUNCATED_NAMES)
 
 
 # --- orthogonal ------------------------------------------------------------------------------------
@@ -271,12 +361,13 @@ def orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None) -> Ca
     """``jax.nn.initializers.orthogonal``: ``scale`` times a uniformly distributed orthogonal
     matrix, the shape flattened to (size / shape[column_axis], shape[column_axis]) (QR of
     fastinit's Gaussian matrix, sign-corrected)."""
-    bound = _JAX["orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
+    with _jax_names(_ORTHOGONAL_NAMES):
+        bound = _JAX["orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
 
     def check(shape: tuple) -> None:
         if len(shape) < 2:
             raise ValueError("orthogonal initializer requires at least a 2D shape")
-    return _initializer(bound, dtype, check)
+    return _initializer(bound, dtype, check, names=_ORTHOGONAL_NAMES)
 
 
 def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1,
@@ -284,14 +375,15 @@ def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1,
     """``jax.nn.initializers.delta_orthogonal``: zeros, with ``orthogonal(scale,
     column_axis)`` of the last two axes at the kernel's centre (3-D, 4-D or 5-D shapes,
     ``shape[-1] >= shape[-2]``)."""
-    bound = _JAX["delta_orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
+    with _jax_names(_ORTHOGONAL_NAMES):
+        bound = _JAX["delta_orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
 
     def check(shape: tuple) -> None:
         if len(shape) not in (3, 4, 5):
             raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
         if shape[-1] < shape[-2]:
             raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
-    return _initializer(bound, dtype, check)
+    return _initializer(bound, dtype, check, names=_ORTHOGONAL_NAMES)
 
 
 # --- constants: jax.numpy's own ----------------------------------------------------------------------

@@ -42,8 +42,15 @@ What differs from Keras:
 - Parameters are checked when the initializer is made (``stddev``, ``minval < maxval``,
   ``gain``, ...), with errors naming Keras' parameters; Keras checks only ``VarianceScaling``'s
   and ``STFT``'s there, with the wording kept here.
+- ``None`` where Keras has no ``None`` (``stddev``, ``mean``, ``gain``, ``value``, ...) raises
+  ``TypeError`` naming the parameter when the initializer is made. ``Constant``'s array values
+  are checked as its scalar ones (finite, within the dtype's range; integer dtypes truncate
+  toward zero, as a cast). ``input_axes``/``output_axes`` naming an axis twice raise (Keras
+  counts it twice).
 - A ``SeedGenerator`` seed inside ``jax.jit`` (Keras' sharded variable creation) is not
-  supported: the values are made on the host, eagerly (int seeds give constants there).
+  supported: it raises ``TypeError`` before the generator advances (the values are made on the
+  host, eagerly; int seeds give constants there). A ``SeedGenerator`` shared by threads gives
+  each call its own state (it advances under a lock).
 """
 from __future__ import annotations
 
@@ -58,6 +65,8 @@ import numpy as np
 
 from . import _checks as ck
 from . import registry
+from . import fills as _fills
+from ._forksafe import ForkSafeLock
 from ._seeding import Deferred
 from .initializer import Initializer as _FastInitializer
 
@@ -89,15 +98,16 @@ def _torch_device() -> Any:
 
 
 def _backend_tensor(make: Callable[..., np.ndarray], shape: tuple, dtype: str) -> Any:
-    """``make(out=buffer)`` or ``make(shape=, dtype=)`` (a numpy array) as a tensor of Keras'
-    backend, without a copy of its size on the host where the backend allows it."""
+    """``make(shape=, dtype=, out=buffer)`` or ``make(shape=, dtype=)`` (a numpy array) as a
+    tensor of Keras' backend, without a copy of its size on the host where the backend allows
+    it. ``make`` checks ``dtype`` (the one the user passed) before it fills ``out``."""
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
 
         from . import jax as fastinit_jax  # its 64-byte-aligned buffers, which jax aliases
         out = fastinit_jax._aligned_empty(shape, np.dtype(dtype))
-        make(out=out)
+        make(out=out, shape=shape, dtype=dtype)
         try:
             return jax.device_put(out, may_alias=True)  # no copy on the CPU
         except TypeError:  # a jax without may_alias
@@ -127,11 +137,32 @@ def _number(value: Any) -> Any:
     return value
 
 
+#: held while a SeedGenerator advances: threads sharing one take distinct states
+_generator_lock = ForkSafeLock()
+
+
 def _generator_seed(gen: Any) -> int:
     """The fastinit seed of one call with ``gen``: its state ``(s, n)`` before the call as
     ``s + n * 2**64`` (each as uint32, Keras' seed dtype); the state advances."""
-    s, n = (int(v) % (1 << 32) for v in np.asarray(keras.ops.convert_to_numpy(gen.next())).ravel()[:2])
+    with _generator_lock.lock:
+        state = np.asarray(keras.ops.convert_to_numpy(gen.next())).ravel()[:2]
+    s, n = (int(v) % (1 << 32) for v in state)
     return s + (n << 64)
+
+
+def _check_untraced(gen: Any) -> None:
+    """``TypeError`` for a SeedGenerator seed inside ``jax.jit`` (Keras' sharded variable
+    creation), before its state is touched: fastinit makes the values on the host."""
+    if keras.backend.backend() != "jax":
+        return
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # pragma: no cover (another JAX layout)
+        return
+    if not trace_state_clean():
+        raise TypeError("seed: a keras.random.SeedGenerator seed is not supported inside jax.jit "
+                        "(fastinit makes the values on the host, eagerly); use an int seed, or "
+                        "call the initializer outside jit")
 
 
 _PREFIX = re.compile(r"^([a-z_]+(?:, [a-z_]+)*): ")
@@ -172,6 +203,7 @@ class _Fastinit:
     def _seed(self) -> Any:
         seed = getattr(self, "seed", None)
         if isinstance(seed, _SeedGenerator):
+            _check_untraced(seed)
             return Deferred(lambda: _generator_seed(seed))  # drawn after every check
         return seed
 
@@ -183,10 +215,8 @@ class _Fastinit:
         seed = self._seed()
 
         def make(out=None, shape=None, dtype=None):
-            with _keras_names(self._names):
-                if out is not None:
-                    return init(out=out, seed=seed)
-                return init(shape, dtype=dtype, seed=seed)
+            with _keras_names(self._names):  # dtype checked (as the user's) before out is filled
+                return init(shape, dtype=dtype, out=out, seed=seed)
         return _backend_tensor(make, _shape(shape), dtype)
 
 
@@ -195,6 +225,8 @@ def _shape(shape: Any) -> tuple[int, ...]:
     fills take it), checked as fastinit checks a shape."""
     if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:  # Keras takes it (its dims as ints)
+        shape = list(shape)
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"shape: expected a tuple of ints, got {ck.shown(shape)}")
     return ck.shape_from((tuple(shape),), None)
@@ -247,7 +279,12 @@ class Constant(_Fastinit, _K.Constant):
         return None
 
     def _fastinit(self) -> _FastInitializer | None:
-        return None if self._array() is not None else super()._fastinit()
+        if self._array() is not None:
+            return None
+        value = _number(self.value)
+        if isinstance(value, (bool, np.bool_)):  # Keras casts it: 1 or 0 in the dtype
+            value = int(value)
+        return registry.KERAS[self._preset](value=value)
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         arr = self._array()
@@ -257,14 +294,40 @@ class Constant(_Fastinit, _K.Constant):
         shape = _shape(shape)
 
         def make(out=None, shape=None, dtype=None):
-            out = np.empty(shape, dtype) if out is None else out
+            dt = ck.dtype_from(dtype, None, ck.CONSTANT_DTYPES)
             try:
-                np.copyto(out, arr, casting="unsafe")
+                fits = np.broadcast_shapes(arr.shape, shape) == shape
             except ValueError:
+                fits = False
+            if not fits:
                 raise ValueError(f"value: an array of shape {arr.shape} does not broadcast to the "
-                                 f"shape {ck.shown(out.shape)}") from None
+                                 f"shape {ck.shown(shape)}") from None
+            _check_values(arr, dt)
+            out = np.empty(shape, dt) if out is None else out
+            np.copyto(out, arr, casting="unsafe")  # checked: every value fits dt
             return out
         return _backend_tensor(make, shape, dtype)
+
+
+def _check_values(arr: np.ndarray, dt: np.dtype) -> None:
+    """A Constant array's values, checked as a scalar value is (``fastinit.constant``): finite,
+    within ``dt``'s range (integer dtypes: after truncation toward zero), complex values only
+    for complex dtypes."""
+    if arr.dtype.kind == "c" and dt.kind != "c":
+        raise TypeError(f"value: complex values for the real dtype {dt.name}")
+    if not arr.size:
+        return
+    parts = (arr.real, arr.imag) if arr.dtype.kind == "c" else (arr,)
+    for part in parts:
+        if part.dtype.kind == "f" and not np.isfinite(part).all():
+            bad = part[~np.isfinite(part)].reshape(-1)[0]
+            raise ValueError(f"value: must be finite, got {ck.shown(bad.item())} in the array")
+        lo, hi = part.min().item(), part.max().item()
+        for v in (lo, hi):
+            if dt.kind in "iub":
+                _fills._int_value("value", v, dt)
+            else:
+                ck.fits("value", float(v), np.finfo(dt).dtype, v)
 
 
 @_register("Identity", "gain")

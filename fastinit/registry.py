@@ -50,6 +50,14 @@ def _bind(name: str, **params: Any) -> Initializer:
 # ``minval``; torch's ``a``, ``b``; JAX's and Keraflow's ``scale``), or computes with it, checks
 # it first under the framework's name, so that an error names the parameter the user passed.
 
+def _given(name: str, value: Any, what: str = "a real number") -> Any:
+    """``value`` unchanged; ``TypeError`` naming ``name`` for ``None``, where the framework has no
+    ``None`` (``_bind`` would drop it and leave fastinit's default)."""
+    if value is None:
+        raise TypeError(f"{name}: expected {what}, got None")
+    return value
+
+
 def _real(name: str, value: Any, *, finite: bool = True) -> Any:
     """``value`` unchanged, after checking that it is a real number (finite when ``finite``)."""
     if value is not None:
@@ -160,6 +168,7 @@ def _k_variance(name, **fixed):
 
 def _k_variance_scaling(scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                         input_axes=None, output_axes=None):
+    _given("scale", scale), _given("mode", mode, "a string"), _given("distribution", distribution, "a string")
     if isinstance(distribution, str):  # Keras lower-cases it
         distribution = distribution.lower()
     input_axes, output_axes = _k_axes(input_axes, output_axes)
@@ -168,7 +177,8 @@ def _k_variance_scaling(scale=1.0, mode="fan_in", distribution="truncated_normal
 
 
 def _k_random_normal(mean=0.0, stddev=0.05, seed=None):
-    return _bind("normal", mean=mean, std=_std("stddev", stddev), seed=_k_seed(seed))
+    return _bind("normal", mean=_given("mean", mean), std=_std("stddev", _given("stddev", stddev)),
+                 seed=_k_seed(seed))
 
 
 def _k_random_uniform(minval=-0.05, maxval=0.05, seed=None):
@@ -193,10 +203,11 @@ def _k_stft(side="real", window="hann", scaling="density", periodic=False):
 
 
 _KERAS_CLASSES: dict[str, Callable[..., Initializer]] = {
-    "Constant": lambda value=0.0: _bind("constant", value=_constant_value("value", value)),
+    "Constant": lambda value=0.0: _bind("constant",
+                                        value=_constant_value("value", _given("value", value, "a number"))),
     "Zeros": lambda: _bind("zeros"),
     "Ones": lambda: _bind("ones"),
-    "Identity": lambda gain=1.0: _bind("eye", gain=gain),
+    "Identity": lambda gain=1.0: _bind("eye", gain=_given("gain", gain)),
     "STFT": _k_stft,
     "RandomNormal": _k_random_normal,
     "RandomUniform": _k_random_uniform,
@@ -208,7 +219,7 @@ _KERAS_CLASSES: dict[str, Callable[..., Initializer]] = {
     "HeUniform": _k_variance("kaiming_uniform"),
     "LecunNormal": _k_variance("lecun_normal"),
     "LecunUniform": _k_variance("lecun_uniform"),
-    "Orthogonal": lambda gain=1.0, seed=None: _bind("orthogonal", gain=gain, layout="keras",
+    "Orthogonal": lambda gain=1.0, seed=None: _bind("orthogonal", gain=_given("gain", gain), layout="keras",
                                                     seed=_k_seed(seed)),
 }
 
@@ -262,7 +273,7 @@ def _j_truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
 
 
 def _j_orthogonal(scale=1.0, column_axis=-1, dtype=None):
-    _real("scale", scale)
+    _real("scale", _given("scale", scale)), _given("column_axis", column_axis, "an int")
     return _bind("orthogonal", gain=scale, layout="jax",
                  column_axis=None if _is_minus_one(column_axis) else column_axis, dtype=dtype)
 
@@ -273,12 +284,12 @@ def _is_minus_one(axis: Any) -> bool:
 
 
 def _j_delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
-    _real("scale", scale)
+    _real("scale", _given("scale", scale)), _given("column_axis", column_axis, "an int")
     return _bind("delta_orthogonal", gain=scale, column_axis=column_axis, dtype=dtype)
 
 
 def _j_uniform(scale=1e-2, dtype=None):
-    if scale is not None and ck.real("scale", scale) <= 0:
+    if ck.real("scale", _given("scale", scale)) <= 0:
         raise ValueError(f"scale: must be > 0 (values in [0, scale)), got {ck.shown(scale)}")
     return _bind("uniform", low=0.0, high=scale, dtype=dtype)
 
@@ -289,7 +300,8 @@ JAX: dict[str, Callable[..., Initializer]] = {
     "constant": lambda value=None, dtype=None: _bind("constant", value=_constant_value("value", value),
                                                      dtype=dtype),
     "uniform": _j_uniform,
-    "normal": lambda stddev=1e-2, dtype=None: _bind("normal", std=_std("stddev", stddev), dtype=dtype),
+    "normal": lambda stddev=1e-2, dtype=None: _bind("normal", std=_std("stddev", _given("stddev", stddev)),
+                                                    dtype=dtype),
     "truncated_normal": _j_truncated_normal,
     "variance_scaling": _j_variance_scaling,
     "glorot_uniform": _j_variance("glorot_uniform"),

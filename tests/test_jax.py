@@ -200,3 +200,68 @@ def test_x64_default_dtype_and_import_isolation():
         print("ok")
         """, JAX_ENABLE_X64="1")
     assert got.strip() == "ok"
+
+
+# --- review fixes -----------------------------------------------------------------------------------
+
+def test_none_parameters_raise_naming_them():
+    """JAX has no None for these: a TypeError naming the parameter, not fastinit's default."""
+    for make, name in [(lambda: fj.normal(None), "stddev"), (lambda: fj.uniform(None), "scale"),
+                       (lambda: fj.truncated_normal(None), "stddev"),
+                       (lambda: fj.variance_scaling(None, None, "normal"), "scale"),
+                       (lambda: fj.variance_scaling(1.0, None, "normal"), "mode"),
+                       (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=None), "in_axis"),
+                       (lambda: fj.he_normal(out_axis=None), "out_axis"),
+                       (lambda: fj.orthogonal(None), "scale"), (lambda: fj.delta_orthogonal(None), "scale"),
+                       (lambda: fj.orthogonal(column_axis=None), "column_axis"),
+                       (lambda: fj.delta_orthogonal(column_axis=None), "column_axis")]:
+        with pytest.raises(TypeError, match=f"^{name}: .*None"):
+            make()
+    with pytest.raises(ValueError, match="invalid distribution"):
+        fj.variance_scaling(1.0, "fan_in", "untruncated_normal")
+
+
+def test_orthogonal_checked_under_jit():
+    """Under jit orthogonal and delta_orthogonal check dtype, column_axis and scale when traced."""
+    key = jax.random.key(0)
+
+    def traced(init, shape, dtype=None):
+        return jax.jit(lambda k: init(k, shape, dtype))(key)
+    for init, shape, dtype, exc, match in [
+            (fj.orthogonal(), (3, 3), jnp.int32, TypeError, "^dtype: int32"),
+            (fj.orthogonal(), (3, 3), jnp.bool_, TypeError, "^dtype: bool"),
+            (fj.delta_orthogonal(), (3, 3, 3), jnp.int8, TypeError, "^dtype: int8"),
+            (fj.orthogonal(column_axis=5), (3, 3), None, ValueError, "^column_axis"),
+            (fj.orthogonal(1e6), (3, 3), jnp.float16, ValueError, "^scale"),
+            (fj.delta_orthogonal(1e6), (3, 3, 3), jnp.float16, ValueError, "^scale")]:
+        with pytest.raises(exc, match=match):
+            traced(init, shape, dtype)
+    assert np.array_equal(traced(fj.orthogonal(2.0), (3, 4)), fj.orthogonal(2.0)(key, (3, 4)))
+
+
+def test_errors_name_jax_parameters_and_shape_first():
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match=r"^shape: dimensions must be >= 0"):
+        fj.normal()(key, (-2, -3))
+    with pytest.raises(ValueError, match="^scale: "):
+        fj.uniform(1e6)(key, (3,), jnp.float16)
+    with pytest.raises(ValueError, match="^stddev: "):
+        fj.normal(1e6)(key, (3,), jnp.float16)
+    with pytest.raises(ValueError, match="^lower, stddev: "):
+        fj.truncated_normal(1e5)(key, (3,), jnp.float16)
+    with pytest.raises(ValueError, match="^lower, stddev: "):
+        jax.jit(lambda k: fj.truncated_normal(1e5)(k, (3,), jnp.float16))(key)
+
+
+def test_jax_edge_cases():
+    """A raw key has JAX's shape (2,); truncated_normal(0.0) gives zeros, as JAX; a one-element
+    array parameter is taken as its value."""
+    key = jax.random.key(3)
+    with pytest.raises(ValueError, match=r"^key: .*shape \(2,\)"):
+        fj.normal()(np.zeros(5, np.uint32), (3,))
+    assert fj.normal()(jax.random.PRNGKey(3), (3,)).shape == (3,)
+    z = fj.truncated_normal(0.0)(key, (4, 2))
+    assert z.dtype == jnp.float32 and not np.asarray(z).any()
+    with pytest.raises(TypeError, match="^dtype"):
+        fj.truncated_normal(0.0)(key, (2,), jnp.int32)
+    assert np.array_equal(fj.normal(jnp.array([2.0]))(key, (3,)), fj.normal(2.0)(key, (3,)))

@@ -381,3 +381,59 @@ def test_model_trains_and_reloads(backend, tmp_path):
                           timeout=600, env=dict(os.environ, KERAS_BACKEND=backend),
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert proc.returncode == 0 and "ok " + backend in proc.stdout, proc.stderr[-4000:]
+
+
+# --- review fixes -----------------------------------------------------------------------------------
+
+def test_none_parameters_raise_naming_them():
+    """Keras has no None for these (its own calls raise TypeError): not fastinit's defaults."""
+    for make, name in [(lambda: fk.RandomNormal(stddev=None), "stddev"),
+                       (lambda: fk.RandomNormal(mean=None), "mean"),
+                       (lambda: fk.Orthogonal(gain=None), "gain"),
+                       (lambda: fk.Identity(gain=None), "gain"),
+                       (lambda: fk.Constant(None), "value")]:
+        with pytest.raises(TypeError, match=f"^{name}: .*None"):
+            make()
+    with pytest.raises(TypeError, match="^stddev"):
+        fastinit.get({"class_name": "RandomNormal", "config": {"stddev": None}})
+
+
+def test_dtype_error_names_dtype_on_jax_backend(monkeypatch):
+    """On the jax backend (which fills a buffer of its own) the dtype is still the user's."""
+    pytest.importorskip("jax")
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(TypeError, match="^dtype: int32"):
+        fk.RandomNormal()((2,), "int32")
+    with pytest.raises(TypeError, match="^dtype: int32"):
+        fk.Orthogonal()((2, 2), "int32")
+
+
+def test_constant_array_values_checked():
+    """An array value is checked as a scalar value is: finite, in the dtype's range, no complex
+    values for a real dtype; nothing cast unsafely."""
+    for value, dtype, exc, match in [([np.nan, 1.0], "float32", ValueError, "finite"),
+                                     ([1.0, -np.inf], "float64", ValueError, "finite"),
+                                     ([1e5, 1.0], "float16", ValueError, "float16"),
+                                     ([-1, 1], "uint8", ValueError, "uint8"),
+                                     ([300, 1], "int8", ValueError, "int8"),
+                                     ([1e10, 0.0], "int32", ValueError, "int32"),
+                                     ([1 + 2j, 1], "float32", TypeError, "complex")]:
+        with pytest.raises(exc, match=f"^value: .*{match}"):
+            fk.Constant(np.array(value))((2,), dtype)
+    assert _np(fk.Constant(np.array([2.7, -1.0]))((3, 2), "int8")).tolist() == [[2, -1]] * 3
+    assert _np(fk.Constant(np.array([0.0, 3.0]))((2,), "bool")).tolist() == [False, True]
+
+
+def test_keras_accepts_bool_constant_and_array_shape():
+    assert _np(fk.Constant(True)((2,), "bool")).tolist() == [True, True]
+    assert _np(fk.Constant(True)((2,), "float32")).tolist() == [1.0, 1.0]
+    assert _np(fk.Zeros()(np.array([2, 3]))).shape == (2, 3)
+    assert np.array_equal(_np(fk.HeNormal(seed=1)(np.array([4, 5]))), _np(fk.HeNormal(seed=1)((4, 5))))
+
+
+def test_seed_generator_inside_jax_jit_raises_clearly(monkeypatch):
+    jax = pytest.importorskip("jax")
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    init = fk.HeNormal(seed=keras.random.SeedGenerator(1))
+    with pytest.raises(TypeError, match="^seed: .*SeedGenerator.*jax.jit"):
+        jax.jit(lambda: init((3, 3)))()

@@ -5,7 +5,7 @@ internal. They are loaded on first access (``fastinit.fills`` imports the kernel
 ``fastinit.numba_api`` imports ``fastinit.fills``); Numba compiles each fill on first use.
 """
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "truncated_normal_plan",
-           "TruncatedNormalPlan"]
+           "TruncatedNormalPlan", "FILL_ERRORS"]
 
 
 def __getattr__(name):
