@@ -264,12 +264,19 @@ def _by_width(f32, f64):
     float64 candidates and ``f32`` for float32 and float16 (uint16) ones. It is compiled as a
     function of its own (not inlined into the kernel): optimized alone, its candidate loop
     vectorizes, which it did not inside the kernel next to the other proposals' loops."""
+    # jitted once each: returned by the overload directly, they were compiled twice per kernel
+    # (once where the kernel is typed, once more where its prange body is), each time in full
+    j32 = njit(error_model="numpy", nogil=True)(f32)
+    j64 = njit(error_model="numpy", nogil=True)(f64)
+
     def dispatch(s0, s1, cand, ok, p, vmin, vmax):
         pass
 
     @overload(dispatch)
     def _dispatch(s0, s1, cand, ok, p, vmin, vmax):
-        return f64 if cand.dtype.bitwidth == 64 else f32
+        if cand.dtype.bitwidth == 64:
+            return lambda s0, s1, cand, ok, p, vmin, vmax: j64(s0, s1, cand, ok, p, vmin, vmax)
+        return lambda s0, s1, cand, ok, p, vmin, vmax: j32(s0, s1, cand, ok, p, vmin, vmax)
 
     return dispatch
 
