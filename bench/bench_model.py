@@ -26,8 +26,9 @@ virtual machine includes the host backing it), and once after the way's model is
 ("ceiling s", in memory the process has just used, as the way used the memory the cold run had
 freed). "ratio" is ceiling s over the way's time (1.0 = at the ceiling). "THP ceiling s" is the
 same fill with each tensor advised to use transparent huge pages first (``madvise``, as fastinit
-advises the torch tensors it fills, ``fastinit._hugepages``; torch's allocator does not): 2 MiB
-faults instead of 4 KiB ones, the ceiling fastinit's own ways are bounded by. The ``fill_`` row is the
+does with ``FASTINIT_HUGEPAGES=1``, ``fastinit._hugepages``; torch's allocator does not): 2 MiB
+faults instead of 4 KiB ones, but synchronous compaction where free 2 MiB pages are scarce
+(measured slower at 10^9 parameters here, hence off by default). The ``fill_`` row is the
 ceiling as a way (a sanity row: its ratio is about 1). Peak RSS is
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the subprocess over the way alone (restarted
 after the cold ceiling through ``/proc/self/clear_refs``); "+RSS" is that peak minus the RSS just
@@ -157,8 +158,9 @@ def child(model: str, way: str, dtype_name: str, params: float) -> dict:
 
     def ceiling(huge: bool = False) -> float:
         """The model's shapes allocated fresh and filled with a constant; freed. ``huge``: each
-        tensor advised to use transparent huge pages first, as fastinit advises its outputs."""
+        tensor advised to use transparent huge pages first (``FASTINIT_HUGEPAGES=1``)."""
         from fastinit import _hugepages
+        _hugepages.ENABLED = True
         t0 = time.perf_counter()
         fresh = [torch.empty(shape, dtype=dt) for shape, dt in shapes]
         for t in fresh:
