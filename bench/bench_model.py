@@ -160,12 +160,14 @@ def child(model: str, way: str, dtype_name: str, params: float) -> dict:
         """The model's shapes allocated fresh and filled with a constant; freed. ``huge``: each
         tensor advised to use transparent huge pages first (``FASTINIT_HUGEPAGES=1``)."""
         from fastinit import _hugepages
-        _hugepages.ENABLED = True
         t0 = time.perf_counter()
         fresh = [torch.empty(shape, dtype=dt) for shape, dt in shapes]
         for t in fresh:
             if huge:
-                _hugepages.advise(t.view(torch.uint8).numpy() if t.dtype == torch.bfloat16 else t.numpy())
+                flat = t.view(torch.uint8) if t.dtype == torch.bfloat16 else t
+                saved, _hugepages.ENABLED = _hugepages.ENABLED, True
+                _hugepages.advise(flat.numpy())
+                _hugepages.ENABLED = saved
             t.fill_(0.5)
         return time.perf_counter() - t0
 
