@@ -24,6 +24,7 @@ advice is only advice).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -39,9 +40,10 @@ MIN_BYTES = 8 << 20
 ENABLED = os.environ.get("FASTINIT_HUGEPAGES", "0") == "1"
 
 
-def _madvise():
+@functools.cache
+def madvise():
     """libc's ``madvise``, or None where huge pages cannot be asked for (not Linux, or the
-    kernel has transparent huge pages disabled)."""
+    kernel has transparent huge pages disabled); looked up on first use, not at import."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -56,15 +58,14 @@ def _madvise():
     return fn
 
 
-_MADVISE = _madvise()
-
 
 def advise(arr: np.ndarray) -> bool:
     """Ask for huge pages under the whole 2 MiB pages of the contiguous host array ``arr``;
     whether the advice was given (and taken by the kernel)."""
-    if not ENABLED or _MADVISE is None or arr.nbytes < MIN_BYTES:
+    fn = madvise() if ENABLED and arr.nbytes >= MIN_BYTES else None
+    if fn is None:
         return False
     start = arr.__array_interface__["data"][0]
     lo = -(-start // HUGE) * HUGE
     hi = (start + arr.nbytes) // HUGE * HUGE
-    return hi > lo and _MADVISE(lo, hi - lo, MADV_HUGEPAGE) == 0
+    return hi > lo and fn(lo, hi - lo, MADV_HUGEPAGE) == 0

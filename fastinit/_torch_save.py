@@ -7,7 +7,6 @@ import os
 import warnings
 from typing import Any, Literal, Mapping
 
-import numpy as np
 import torch
 
 from . import files
@@ -185,7 +184,7 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
     limit = None if max_shard_size is None else files.parse_size(max_shard_size, "max_shard_size")
     layout = files.safetensors_layout(os.fspath(path), entries, max_shard_size=limit, metadata=meta)
     written: set[int] = set()
-    zeros: list[str] = []
+    zeros: dict[int, list] = {}  # id of a tensor no rule has written (yet) -> its names
     bar = files.Progress(layout.data_bytes, os.path.basename(os.fspath(path)), bool(progress))
     try:
         with files.sigterm_raises(), files.Output(layout, bool(overwrite)) as out:
@@ -204,7 +203,9 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
                     if not (changed or not orig.is_meta or id(orig) not in written):
                         continue  # tied: a rule already wrote it, and this module's leaves it
                     if not changed and orig.is_meta:
-                        zeros.extend(keys)
+                        zeros.setdefault(id(orig), keys)
+                    else:  # written by a rule here (a tied tensor another module left at zero)
+                        zeros.pop(id(orig), None)
                     data = c.detach().contiguous().reshape(-1).view(torch.uint8).numpy()
                     for key in keys:
                         file, offset = layout.where[key]
@@ -215,7 +216,7 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
                 del clone, pairs
     finally:
         bar.close()
-    zeros = [k for k in dict.fromkeys(zeros)]
+    zeros = list(dict.fromkeys(k for keys in zeros.values() for k in keys))
     if zeros:
         shown = ", ".join(zeros[:8]) + (f" and {len(zeros) - 8} more" if len(zeros) > 8 else "")
         warnings.warn(f"save_initialized: no rule initializes {shown}; written as zeros (give the module "

@@ -787,19 +787,31 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     >>> w = fastinit.truncated_normal(768, 768, std=0.02, lo=-0.04, hi=0.04, seed=0)
     """
     t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
-    mean, std, lo, hi = _check_truncated_normal(mean, std, lo, hi)
-    # the values lie in [L, H], further than any sampler reaches
-    low_end, high_end = _mass_range(mean, std, lo, hi)
-    ck.fits("lo" if low_end == lo else "mean, std", low_end, t.dtype)
-    ck.fits("hi" if high_end == hi else "mean, std", high_end, t.dtype)
-    vmin, vmax = _values_between(lo, hi, t.dtype, closed=True)
-    value = _one_value(mean, std, lo, hi, t.dtype, vmin, vmax)
+    value, kind, p, vmin, vmax, rounds = truncated_normal_params(mean, std, lo, hi, t.dtype)
     if value is not None:
         seed64(seed)  # drawn as a sampled fill draws it, so that later unseeded calls do not shift
         return t.constant(value)
-    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, t.dtype, vmin, vmax)
+    return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, rounds)
+
+
+def truncated_normal_params(mean: Any, std: Any, lo: Any, hi: Any, dtype: np.dtype):
+    """(value, kind, p, vmin, vmax, rounds) for :func:`truncated_normal`'s checked parameters
+    and ``dtype``: ``value`` not None where every element is that one value (no sampling),
+    else the kernel's sampler ``kind``, its parameters ``p``, the dtype's values bounding the
+    support and the candidate rounds per batch. ``ValueError``/``TypeError`` naming the
+    parameter for bad ones. Shared with :mod:`fastinit.numba_api`'s plans."""
+    mean, std, lo, hi = _check_truncated_normal(mean, std, lo, hi)
+    # the values lie in [L, H], further than any sampler reaches
+    low_end, high_end = _mass_range(mean, std, lo, hi)
+    ck.fits("lo" if low_end == lo else "mean, std", low_end, dtype)
+    ck.fits("hi" if high_end == hi else "mean, std", high_end, dtype)
+    vmin, vmax = _values_between(lo, hi, dtype, closed=True)
+    value = _one_value(mean, std, lo, hi, dtype, vmin, vmax)
+    if value is not None:
+        return value, None, None, vmin, vmax, 0
+    kind, p, acceptance = truncnorm_plan(mean, std, lo, hi, dtype, vmin, vmax)
     acceptance *= _inside_fraction(mean, std, lo, hi, vmin, vmax)
-    return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, _rounds(acceptance))
+    return None, kind, p, vmin, vmax, _rounds(acceptance)
 
 
 @initializer(check=_check_sparse, dtypes=ck.REAL_DTYPES)

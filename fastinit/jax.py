@@ -225,14 +225,9 @@ def _generate(bound: Initializer, key: Any, shape: tuple, dtype: np.dtype, out_s
         result = jax.pure_callback(functools.partial(_host, bound, shape, dtype),
                                    jax.ShapeDtypeStruct(shape, dtype), data,
                                    vmap_method="sequential")
-        if out_sharding is not None:
-            result = jax.lax.with_sharding_constraint(result, out_sharding)
-        return result
+        return _placed(result, out_sharding)
     host = _host(bound, shape, dtype, np.asarray(data))
-    result = jax.device_put(host, may_alias=True)
-    if out_sharding is not None:
-        result = jax.device_put(result, out_sharding)
-    return result
+    return _placed(jax.device_put(host, may_alias=True), out_sharding)
 
 
 def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None = None,

@@ -322,12 +322,8 @@ def _check_values(arr: np.ndarray, dt: np.dtype) -> None:
         if part.dtype.kind == "f" and not np.isfinite(part).all():
             bad = part[~np.isfinite(part)].reshape(-1)[0]
             raise ValueError(f"value: must be finite, got {ck.shown(bad.item())} in the array")
-        lo, hi = part.min().item(), part.max().item()
-        for v in (lo, hi):
-            if dt.kind in "iub":
-                _fills._int_value("value", v, dt)
-            else:
-                ck.fits("value", float(v), np.finfo(dt).dtype, v)
+        for v in (part.min().item(), part.max().item()):  # as fastinit.constant checks a scalar
+            _fills._constant_value(v, np.finfo(dt).dtype if dt.kind == "c" else dt)
 
 
 @_register("Identity", "gain")

@@ -80,6 +80,10 @@ _F64, _F32, _F16, _BF16 = 0, 1, 2, 3
 _FORMATS = {types.float64: _F64, types.float32: _F32, types.uint16: _F16, types.int16: _BF16}
 _DTYPES = {_F64: np.dtype(np.float64), _F32: np.dtype(np.float32), _F16: np.dtype(np.float16),
            _BF16: ck.BFLOAT16}
+_CODES = {dt: code for code, dt in _DTYPES.items()}  #: the values' dtype -> format code
+#: the dtype of a Python caller's ``out`` (16-bit formats as their bits) -> format code
+_OUT_CODES = {np.dtype(np.float64): _F64, np.dtype(np.float32): _F32, np.dtype(np.uint16): _F16,
+              np.dtype(np.int16): _BF16}
 #: the largest finite value of each format
 _BIG = tuple(float(np.finfo(_DTYPES[c]).max) for c in range(4))
 #: the largest finite value the kernels compute in (float32 for 32- and 16-bit outputs)
@@ -200,7 +204,6 @@ FILL_ERRORS = {
 _BAD_START, _BAD_PARAMS, _BAD_PLAN_DTYPE, _BAD_PLAN = 1, 2, 3, 4
 _MAX_VALUES = ck.MAX_VALUES
 _MAX_ROUNDS = 1 << 16  # fills._rounds' largest
-_KINDS = (_CONSTANT, 0, 1, 2)  # constant, and the kernels' NORMAL, UNIFORM, EXPONENTIAL
 #: per format, the mask of a 16-bit float's exponent bits (all ones: inf or NaN)
 _EXP16 = (0, 0, 0x7C00, 0x7F80)
 
@@ -230,13 +233,11 @@ def _py_out(out: Any) -> int:
     if isinstance(out, np.ma.MaskedArray):
         raise TypeError("out: masked arrays are not supported (fill out.data)")
     dt = out.dtype
-    codes = {np.dtype(np.float64): _F64, np.dtype(np.float32): _F32, np.dtype(np.uint16): _F16,
-             np.dtype(np.int16): _BF16}
-    if dt not in codes:
+    if dt not in _OUT_CODES:
         hint = ""
         if dt in ck.BITS16:
             hint = f" (pass its bits: out.view(numpy.{ck.BITS16[dt].name}))"
-        elif dt.newbyteorder("=") in codes:
+        elif dt.newbyteorder("=") in _OUT_CODES:
             hint = " (not in the machine's byte order)"
         raise TypeError(f"out: dtype {dt.str if hint.startswith(' (not') else dt.name} is not "
                         f"supported: float32, float64, or the bits of float16 (uint16) or "
@@ -248,7 +249,7 @@ def _py_out(out: Any) -> int:
                          "it in)")
     if not out.flags.aligned:
         raise ValueError("out: the array's data is not aligned")
-    return codes[dt]
+    return _OUT_CODES[dt]
 
 
 def _py_seed(seed: Any) -> np.uint64:
@@ -382,7 +383,7 @@ def truncated_normal_plan(mean: float = 0.0, std: float = 1.0, lo: float = -2.0,
     or ``TypeError`` naming the parameter). Make it once, outside the compiled code, and pass it
     in as an argument: it holds an array, which Numba does not take from a global."""
     dt = ck.dtype_from(dtype, None, ck.REAL_DTYPES)
-    code = {v: k for k, v in _DTYPES.items()}[dt]
+    code = _CODES[dt]
     kind, p, vmin, vmax, rounds, value = _truncnorm_params(mean, std, lo, hi, dt)
     bits = 0
     if kind == _CONSTANT and dt in ck.BITS16:
@@ -395,20 +396,11 @@ def truncated_normal_plan(mean: float = 0.0, std: float = 1.0, lo: float = -2.0,
 
 def _truncnorm_params(mean, std, lo, hi, dt: np.dtype):
     """(kind, params, vmin, vmax, rounds, value) as ``fastinit.truncated_normal`` works them out
-    (kind ``_CONSTANT``: every element ``value``). The same steps as its body, which has no
-    separate function for them (fills.py; kept in step by tests/test_numba_api.py)."""
-    f = _fills
-    mean, std, lo, hi = f._check_truncated_normal(mean, std, lo, hi)
-    low_end, high_end = f._mass_range(mean, std, lo, hi)
-    ck.fits("lo" if low_end == lo else "mean, std", low_end, dt)
-    ck.fits("hi" if high_end == hi else "mean, std", high_end, dt)
-    vmin, vmax = f._values_between(lo, hi, dt, closed=True)
-    value = f._one_value(mean, std, lo, hi, dt, vmin, vmax)
+    (``fills.truncated_normal_params``; kind ``_CONSTANT``: every element ``value``)."""
+    value, kind, p, vmin, vmax, rounds = _fills.truncated_normal_params(mean, std, lo, hi, dt)
     if value is not None:
         return _CONSTANT, np.zeros(9), vmin, vmax, 0, value
-    kind, p, acceptance = f.truncnorm_plan(mean, std, lo, hi, dt, vmin, vmax)
-    acceptance *= f._inside_fraction(mean, std, lo, hi, vmin, vmax)
-    return kind, p, vmin, vmax, f._rounds(acceptance), 0.0
+    return kind, p, vmin, vmax, rounds, 0.0
 
 
 @njit(inline="always")

@@ -9,7 +9,7 @@ import fastinit
 from fastinit import _hugepages
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.skipif(_hugepages._MADVISE is None,
+pytestmark = pytest.mark.skipif(_hugepages.madvise() is None,
                                 reason="no transparent huge pages to ask for (not Linux, or disabled)")
 
 

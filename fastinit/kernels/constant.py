@@ -13,9 +13,8 @@ last-level cache (``simd``). The thresholds are measured (bench/README.md, "Cons
 import numpy as np
 from numba import njit, prange
 
-from .simd import CHUNK, aligned_head, fill_chunks, store_fence, wide_vectors
+from .simd import _U, CHUNK, aligned_head, fill_chunks, store_fence, wide_vectors
 
-_U = np.uint64
 #: below this many bytes numpy's own assignment (no Numba dispatch) is fastest
 NUMPY_BYTES = 1 << 14
 #: below this many bytes one thread: starting the others costs more than they save
@@ -28,7 +27,7 @@ _MAX_TASKS = 256
 
 
 @njit(inline="always")
-def _pattern(out, pair, head):
+def _pattern(pair, head):
     """The 64 bytes stored at every aligned chunk: byte j is ``pair[(head + j) % pair.size]``."""
     pat = np.empty(CHUNK, np.uint8)
     for j in range(CHUNK):
@@ -51,7 +50,7 @@ def _fill_serial(out, pair):
     head = aligned_head(out, n)
     chunks = (n - head) // _U(CHUNK)
     _edges(out, pair, head, head + chunks * _U(CHUNK))
-    fill_chunks(out, head, _pattern(out, pair, head), 0, chunks, False)
+    fill_chunks(out, head, _pattern(pair, head), 0, chunks, False)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -60,7 +59,7 @@ def _fill_parallel(out, pair, stream):
     head = aligned_head(out, n)
     chunks = (n - head) // _U(CHUNK)
     _edges(out, pair, head, head + chunks * _U(CHUNK))
-    pat = _pattern(out, pair, head)
+    pat = _pattern(pair, head)
     nt = max(_U(1), min(_U(_MAX_TASKS), chunks // _U(_TASK_CHUNKS)))
     for t in prange(nt):
         wide_vectors()

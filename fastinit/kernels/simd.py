@@ -8,7 +8,7 @@
   fastmath and contraction, so lane width cannot change a rounding), leaves Numba's global
   configuration and everyone else's code alone, and where the CPU has no 512-bit registers
   (AVX2) LLVM caps the width at what the CPU has: the code is what it was.
-- :func:`copy_chunks` and :func:`fill_chunks` store whole 64-byte chunks (one cache line, one
+- :func:`fill_chunks` stores whole 64-byte chunks (one cache line, one
   zmm register, two ymm) at a 64-byte aligned address of an array, optionally as streaming
   (non-temporal) stores, which write a cache line without reading it first (no read for
   ownership) and bypass the caches: faster for outputs far larger than the last-level cache,
@@ -62,53 +62,37 @@ def _chunk_ptr(context, builder, aty, arr, index):
     return builder.bitcast(builder.gep(data, [index]), _VEC.as_pointer())
 
 
-def _chunk_loop(repeat: bool, stream: bool):
-    """The codegen of ``dst[di:di + n * per] = src[si:si + n * per]`` (or, with ``repeat``, the one
-    chunk at ``src[si]`` n times) in 64-byte vector stores at the 64-byte aligned ``dst[di]``."""
+def _fill_loop(stream: bool):
+    """The codegen of storing the one 64-byte chunk at ``src[si]`` n times, in 64-byte vector
+    stores from the 64-byte aligned ``dst[di]`` (``stream``: non-temporal ones)."""
     def codegen(context, builder, signature, args):
         dty, _, sty = signature.args[:3]
         dst, di, src, si, n = args[:5]
         d = _chunk_ptr(context, builder, dty, dst, di)
-        s = _chunk_ptr(context, builder, sty, src, si)
-        one = None if not repeat else builder.load(s, align=1)
+        one = builder.load(_chunk_ptr(context, builder, sty, src, si), align=1)
         nontemporal = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]) if stream else None
         with cgutils.for_range(builder, n) as loop:
-            v = one if repeat else builder.load(builder.gep(s, [loop.index]), align=1)
-            st = builder.store(v, builder.gep(d, [loop.index]), align=CHUNK)
+            st = builder.store(one, builder.gep(d, [loop.index]), align=CHUNK)
             if stream:
                 st.set_metadata("nontemporal", nontemporal)
         return context.get_dummy_value()
     return codegen
 
 
-def _chunk_intrinsic(repeat: bool):
-    @intrinsic
-    def chunks(typingctx, dst, di, src, si, n, stream):
-        """(see copy_chunks, fill_chunks)"""
-        if not (isinstance(dst, types.Array) and isinstance(src, types.Array)
-                and isinstance(stream, types.BooleanLiteral)):
-            return None
-        sig = types.none(dst, types.uint64, src, types.uint64, types.uint64, stream)
-        return sig, _chunk_loop(repeat, stream.literal_value)
-    return chunks
-
-
-_copy = _chunk_intrinsic(repeat=False)
-_fill = _chunk_intrinsic(repeat=True)
-
-
-@njit(inline="always")
-def copy_chunks(dst, di, src, si, n, stream):
-    """Copy ``n`` 64-byte chunks from ``src`` (from element ``si``, any alignment) to ``dst``
-    (from element ``di``, whose address must be a multiple of 64); ``stream`` (a literal
-    True/False) makes the stores streaming ones."""
-    _copy(dst, _U(di), src, _U(si), _U(n), stream)
+@intrinsic
+def _fill(typingctx, dst, di, src, si, n, stream):
+    """(see fill_chunks)"""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array)
+            and isinstance(stream, types.BooleanLiteral)):
+        return None
+    sig = types.none(dst, types.uint64, src, types.uint64, types.uint64, stream)
+    return sig, _fill_loop(stream.literal_value)
 
 
 @njit(inline="always")
 def fill_chunks(dst, di, src, si, n, stream):
     """Store the 64-byte chunk at ``src[si]`` ``n`` times into ``dst`` from element ``di`` (a
-    64-byte aligned address); ``stream`` as for :func:`copy_chunks`."""
+    64-byte aligned address); ``stream`` (a literal True/False) makes the stores streaming ones."""
     _fill(dst, _U(di), src, _U(si), _U(n), stream)
 
 
