@@ -47,6 +47,7 @@ import numba
 import numpy as np
 
 import fastinit
+from ._threading import usable_cpus
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 NUMPY_DTYPES = ("float32", "float64")  # what Generator.random and standard_normal accept
@@ -428,7 +429,7 @@ def machine() -> dict:
         "cpu": model or platform.processor(),
         "llvm_cpu": numba.config.CPU_NAME or _host_cpu_name(),
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "usable_cores": usable_cpus(),
         "numba_threads": numba.get_num_threads(),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "threading_layer": numba.threading_layer(),

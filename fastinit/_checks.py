@@ -5,9 +5,11 @@ naming the parameter and its value and leaves ``out`` untouched. Kernels never r
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
+import re
 import reprlib
 from typing import Any, Iterable
 
@@ -218,3 +220,22 @@ def fits(name: str, bound: float, dtype: np.dtype, value: Any = _NO_VALUE) -> No
         given = "values" if value is _NO_VALUE else f"{shown(value)} gives values that"
         raise ValueError(f"{name}: {given} would reach {bound:g}, beyond the largest finite "
                          f"{np.finfo(dtype).dtype.name} ({big:g})")
+
+
+_PREFIX = re.compile(r"^([a-z_]+(?:, [a-z_]+)*): ")
+
+
+@contextlib.contextmanager
+def renamed(names: dict[str, str]):
+    """Errors raised inside name a framework's parameters: a message's leading parameter names
+    (``"std: ..."``) renamed by ``names`` (``{"std": "stddev"}``; a value may name several,
+    ``"lower, stddev"``). For the framework faces (fastinit.keras, fastinit.jax)."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        m = _PREFIX.match(str(e))
+        given = m.group(1).split(", ") if m else ()
+        if not any(n in names for n in given):
+            raise
+        new = [r for n in given for r in names.get(n, n).split(", ")]
+        raise type(e)(", ".join(dict.fromkeys(new)) + ": " + str(e)[m.end():]) from None

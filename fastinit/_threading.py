@@ -81,3 +81,8 @@ def _initialized_layer():
     except ValueError:  # no parallel launch yet
         return None
     return _layer
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the platform tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

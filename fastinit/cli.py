@@ -256,11 +256,9 @@ def _run_bench(args) -> int:
     if args.plot is not None:
         if not args.plot.lower().endswith(".png"):
             raise UsageError(f"--plot: give a .png file, got {args.plot!r}")
-        try:
-            import matplotlib
-        except ImportError:
-            raise OSError("--plot needs matplotlib: pip install 'fastinit[plot]' (or matplotlib)") from None
-        del matplotlib
+        import importlib.util
+        if importlib.util.find_spec("matplotlib") is None:  # before the minutes of measuring
+            raise OSError("--plot needs matplotlib: pip install 'fastinit[plot]' (or matplotlib)")
     with_torch = not args.no_torch and _bench.torch_module() is not None
 
     def progress(message):
@@ -333,7 +331,7 @@ def plot(by_size: dict, dtype: str, path: str, facts: dict) -> None:
         ax.set_xlabel("elements")
     for ax in axes[:, 0]:
         ax.set_ylabel(f"GB/s written ({dtype})")
-    handles, labels = {}, {}
+    handles = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
@@ -412,13 +410,13 @@ def _check_choices(values: Sequence[str], allowed: Sequence[str], flag: str) -> 
 
 
 def _run_warmup(args) -> int:
-    import fastinit
     from . import files
-    _check_choices(args.dtypes, _REAL + _COMPLEX + tuple(n for n in ("int8", "int16", "int32", "int64", "uint8",
-                   "uint16", "uint32", "uint64", "bool")), "--dtypes")
+    _check_choices(args.dtypes, _REAL + _COMPLEX + ("int8", "int16", "int32", "int64", "uint8",
+                   "uint16", "uint32", "uint64", "bool"), "--dtypes")
     _check_choices(args.fills, WARM_GROUPS, "--fills")
     groups = [g for g in WARM_GROUPS if g in args.fills and any(_warm_calls(g, d) for d in args.dtypes)]
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from ._threading import usable_cpus
+    cpus = usable_cpus()
     jobs = args.jobs if args.jobs is not None else min(cpus, len(groups))
     if jobs < 1:
         raise UsageError(f"--jobs: must be >= 1, got {jobs}")
@@ -448,7 +446,6 @@ def _run_warmup(args) -> int:
     sys.stderr.write(f"{PROG}: warmed {', '.join(groups)} for {' '.join(args.dtypes)} in "
                      f"{time.perf_counter() - t0:.1f} s ({jobs} process{'es' if jobs > 1 else ''}); "
                      f"cache: {cache}\n")
-    del fastinit
     return 0
 
 
@@ -511,7 +508,8 @@ def info() -> dict:
         layer = numba.threading_layer()
     except ValueError:  # no parallel launch yet in this process
         layer = None
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from ._threading import usable_cpus
+    cpus = usable_cpus()
     versions = {"fastinit": fastinit.__version__, "python": platform.python_version()}
     for dist in ("numpy", "numba", "llvmlite", "ml_dtypes", "scipy", "tbb", "torch", "safetensors", "tqdm",
                  "matplotlib"):

@@ -52,11 +52,9 @@ is applied to the result (``jax.device_put`` outside ``jit``,
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import numbers
-import re
 from typing import Any, Callable, Sequence
 
 import jax
@@ -172,24 +170,6 @@ def _param(name: str, value: Any) -> Any:
     return value
 
 
-_PREFIX = re.compile(r"^([a-z_]+(?:, [a-z_]+)*): ")
-
-
-@contextlib.contextmanager
-def _jax_names(names: dict[str, str]):
-    """Errors raised inside name JAX's parameters: a fastinit message's leading parameter names
-    (``"std: ..."``) renamed by ``names`` (``{"std": "stddev"}``; a value may name several)."""
-    try:
-        yield
-    except (ValueError, TypeError) as e:
-        m = _PREFIX.match(str(e))
-        given = m.group(1).split(", ") if m else ()
-        if not any(n in names for n in given):
-            raise
-        renamed = [r for n in given for r in names.get(n, n).split(", ")]
-        raise type(e)(", ".join(dict.fromkeys(renamed)) + ": " + str(e)[m.end():]) from None
-
-
 # --- the initializer --------------------------------------------------------------------------------
 
 def _aligned_empty(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -242,7 +222,7 @@ def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None 
         dt = _dtype(dtype)
         if dtypes is not None:
             ck.dtype_from(dt, None, dtypes)
-        with _jax_names(names or {}):
+        with ck.renamed(names or {}):
             return _generate(bound, key, shape, dt, out_sharding)
     init.initializer = bound  # the fastinit Initializer behind it
     return init
@@ -318,7 +298,7 @@ kaiming_uniform, kaiming_normal = he_uniform, he_normal
 def normal(stddev: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.normal``: N(0, stddev**2) (complex: each part variance
     stddev**2 / 2)."""
-    with _jax_names(_NORMAL_NAMES):
+    with ck.renamed(_NORMAL_NAMES):
         bound = _JAX["normal"](stddev=_param("stddev", stddev))
     return _initializer(bound, dtype, names=_NORMAL_NAMES)
 
@@ -332,7 +312,7 @@ _ORTHOGONAL_NAMES = {"gain": "scale"}
 
 def uniform(scale: Any = 1e-2, dtype: Any = None) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.uniform``: values in ``[0, scale)`` (``scale > 0``)."""
-    with _jax_names(_UNIFORM_NAMES):
+    with ck.renamed(_UNIFORM_NAMES):
         bound = _JAX["uniform"](scale=_param("scale", scale))
     return _initializer(bound, dtype, names=_UNIFORM_NAMES)
 
@@ -345,7 +325,7 @@ def truncated_normal(stddev: Any = 1e-2, dtype: Any = None, lower: Any = -2.0,
     if ck.real("stddev", stddev) == 0:  # JAX's values: zeros (std 0 has no truncated normal)
         _JAX["truncated_normal"](stddev=1.0, lower=lower, upper=upper)  # lower < upper
         return _initializer(_JAX["normal"](stddev=0.0), dtype, dtypes=ck.REAL_DTYPES)
-    with _jax_names(_TRUNCATED_NAMES):
+    with ck.renamed(_TRUNCATED_NAMES):
         bound = _JAX["truncated_normal"](stddev=stddev, lower=lower, upper=upper)
     return _initializer(bound, dtype, names=_TRUNCATED_NAMES)
 
@@ -356,7 +336,7 @@ def orthogonal(scale: Any = 1.0, column_axis: int = -1, dtype: Any = None) -> Ca
     """``jax.nn.initializers.orthogonal``: ``scale`` times a uniformly distributed orthogonal
     matrix, the shape flattened to (size / shape[column_axis], shape[column_axis]) (QR of
     fastinit's Gaussian matrix, sign-corrected)."""
-    with _jax_names(_ORTHOGONAL_NAMES):
+    with ck.renamed(_ORTHOGONAL_NAMES):
         bound = _JAX["orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
 
     def check(shape: tuple) -> None:
@@ -370,7 +350,7 @@ def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1,
     """``jax.nn.initializers.delta_orthogonal``: zeros, with ``orthogonal(scale,
     column_axis)`` of the last two axes at the kernel's centre (3-D, 4-D or 5-D shapes,
     ``shape[-1] >= shape[-2]``)."""
-    with _jax_names(_ORTHOGONAL_NAMES):
+    with ck.renamed(_ORTHOGONAL_NAMES):
         bound = _JAX["delta_orthogonal"](scale=_param("scale", scale), column_axis=column_axis)
 
     def check(shape: tuple) -> None:

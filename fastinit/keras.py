@@ -54,10 +54,8 @@ What differs from Keras:
 """
 from __future__ import annotations
 
-import contextlib
 import inspect
 import numbers
-import re
 from typing import Any, Callable
 
 import keras
@@ -165,23 +163,6 @@ def _check_untraced(gen: Any) -> None:
                         "call the initializer outside jit")
 
 
-_PREFIX = re.compile(r"^([a-z_]+(?:, [a-z_]+)*): ")
-
-
-@contextlib.contextmanager
-def _keras_names(names: dict[str, str]):
-    """Errors raised inside name Keras' parameters: a fastinit message's leading parameter names
-    (``"std: ..."``) renamed by ``names`` (``{"std": "stddev"}``)."""
-    try:
-        yield
-    except (ValueError, TypeError) as e:
-        m = _PREFIX.match(str(e))
-        if not m or not any(n in names for n in m.group(1).split(", ")):
-            raise
-        renamed = ", ".join(dict.fromkeys(names.get(n, n) for n in m.group(1).split(", ")))
-        raise type(e)(renamed + ": " + str(e)[m.end():]) from None
-
-
 class _Fastinit:
     """The fastinit part of each class: ``__call__`` fills through the fastinit Initializer that
     :data:`fastinit.registry.KERAS` makes of the Keras attributes named in ``_params``, built (and
@@ -215,7 +196,7 @@ class _Fastinit:
         seed = self._seed()
 
         def make(out=None, shape=None, dtype=None):
-            with _keras_names(self._names):  # dtype checked (as the user's) before out is filled
+            with ck.renamed(self._names):  # dtype checked (as the user's) before out is filled
                 return init(shape, dtype=dtype, out=out, seed=seed)
         return _backend_tensor(make, _shape(shape), dtype)
 
