@@ -63,3 +63,21 @@ def test_rejects_non_contiguous():
         fill_constant(np.zeros((4, 4), np.float32), 1.0)
     with pytest.raises(ValueError):
         fill_constant(np.zeros(10, np.float32)[::2], 1.0)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_same_bytes_on_one_and_two_threads(stream):
+    """The parallel path (tasks fixed by the size, not by the thread count) writes the same bytes
+    on one thread as on all of them, complex pairs included."""
+    import numba
+    n = numba.get_num_threads()
+    a = np.empty(constant.PARALLEL_BYTES // 8 + 5, np.complex64).view(np.float32)
+    b = np.empty_like(a)
+    try:
+        numba.set_num_threads(1)
+        fill_constant(a, np.float32(1.5), np.float32(-2.0), stream=stream)
+    finally:
+        numba.set_num_threads(n)
+    fill_constant(b, np.float32(1.5), np.float32(-2.0), stream=stream)
+    assert a.tobytes() == b.tobytes()
+    assert np.array_equal(a[0::2], np.full(a.size // 2, 1.5, np.float32)) and (a[1::2] == -2.0).all()
