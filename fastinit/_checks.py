@@ -159,6 +159,44 @@ def row_range(rows: slice | None, n_lead: int) -> tuple[int, int]:
     return a, max(a, b)
 
 
+def block_box(rows: Any, block: Any, full: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """The part of a tensor of shape ``full`` a call asks for, as (start, stop) per axis: all of
+    it, leading-axis ``rows`` (a slice), or ``block`` (a tuple of slices, step 1, one per leading
+    axis; axes left out are whole). Bounds follow Python's slicing (negative from the end,
+    clipped); ``rows`` and ``block`` exclude each other."""
+    whole = tuple((0, n) for n in full)
+    if block is None:
+        if not full:
+            if rows is not None:
+                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {shown(rows)}")
+            return ()
+        return (row_range(rows, full[0]),) + whole[1:]
+    if rows is not None:
+        raise ValueError(f"rows, block: give one of them, got rows={shown(rows)} and block={shown(block)}")
+    if isinstance(block, slice):
+        block = (block,)
+    if not isinstance(block, (tuple, list)):
+        raise TypeError(f"block: expected a tuple of slices (one per axis), got {shown(block)}")
+    if len(block) > len(full):
+        raise ValueError(f"block: {len(block)} slices for a tensor of {len(full)} dimensions "
+                         f"{shown(full)}, got {shown(block)}")
+    box = []
+    for axis, (part, n) in enumerate(zip(block, full)):
+        if not isinstance(part, slice):
+            raise TypeError(f"block: expected a slice for axis {axis}, got {shown(part)} in {shown(block)}")
+        for bound in (part.start, part.stop, part.step):
+            if bound is not None and (isinstance(bound, (bool, np.bool_))
+                                      or not isinstance(bound, (numbers.Integral, np.integer))):
+                raise TypeError(f"block: slice bounds must be integers or None, got {shown(part)} "
+                                f"for axis {axis}")
+        if part.step is not None and operator.index(part.step) != 1:
+            raise ValueError(f"block: only contiguous blocks (step 1) are supported, got {shown(part)} "
+                             f"for axis {axis}")
+        a, b, _ = part.indices(n)
+        box.append((a, max(a, b)))
+    return tuple(box) + whole[len(box):]
+
+
 def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """``out`` must be a writable, C-contiguous, aligned numpy array of ``shape`` and ``dtype``.
     Returns it as a plain ndarray on the same memory (a subclass such as ``numpy.matrix`` or

@@ -21,6 +21,8 @@ import numpy as np
 Array = Any
 #: ``None``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or a ``torch.device``)
 Device = Any
+#: a block of a tensor: one ``slice(a, b)`` (step 1) per leading axis; the rest are whole
+Block = Any
 
 _CUDA = re.compile(r"cuda(?::(\d+))?\Z")
 

@@ -118,7 +118,7 @@ def _params(items: Sequence[str], layout: str | None) -> dict:
         name = name.strip()
         if name in params:
             raise UsageError(f"--param: {name!r} given twice")
-        if name in ("seed", "dtype", "rows", "out", "device"):
+        if name in ("seed", "dtype", "rows", "block", "out", "device"):
             raise UsageError(f"--param: give {name} as --{name}" if name in ("seed", "dtype")
                              else f"--param: {name!r} is not a parameter the command sets")
         params[name] = _value(text)

@@ -34,9 +34,10 @@ import numpy as np
 
 from . import _checks as ck
 from . import _device, _hugepages, _threading, _torch_out
-from ._device import Array, Device
+from ._device import Array, Block, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import initializer
+from .kernels.blocks import span
 from .kernels.constant import fill_constant
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
@@ -152,13 +153,29 @@ def _load_gpu(device: "_device.Cuda"):
     return cuda
 
 
+def _runs(box: tuple, full: tuple) -> tuple[int, int, tuple, tuple]:
+    """The part ``box`` of a C-order tensor of shape ``full`` as runs of consecutive elements:
+    (flat index of its first element, run length, extents and strides (in elements) of the
+    leading axes the runs repeat over). No leading axes: one run, a flat range."""
+    if not full or any(b == a for a, b in box):
+        return 0, 0, (), ()
+    strides = [math.prod(full[k + 1:]) for k in range(len(full))]
+    base = sum(a * st for (a, _), st in zip(box, strides))
+    j = len(full) - 1  # the runs: axis j on, where every later axis is whole
+    while j > 0 and box[j] == (0, full[j]):
+        j -= 1
+    run = (box[j][1] - box[j][0]) * strides[j]
+    lead = [(b - a, strides[k]) for k, (a, b) in enumerate(box[:j]) if b - a > 1]
+    return base, run, tuple(d for d, _ in lead), tuple(st for _, st in lead)
+
+
 class _Target:
     """A checked call: the shape of the rows asked for, the dtype, the device, the output and
     where its first element stands in the flat tensor. Every check runs here, before anything
     is allocated or written; the methods then fill the output on its device."""
 
     def __init__(self, shape: tuple, dtype: Any, out: Any, rows: Any, allowed, *, ndim: int | None = None,
-                 device: Any = None):
+                 device: Any = None, block: Any = None):
         self.torch_out, out = _torch_out.adopt(out)  # a torch CPU tensor: its numpy view from here on
         self.device = _device.resolve(device, out)
         ref = ck.described(out) if self.device is not None else out
@@ -168,16 +185,11 @@ class _Target:
         self.full = full
         self.dtype = ck.dtype_from(dtype, ref, allowed)
         ck.check_size(full, self.dtype)  # complex values count twice: the kernels fill the real view
-        if full:
-            first, stop = ck.row_range(rows, full[0])
-            self.first = first
-            self.shape = (stop - first,) + full[1:]
-        else:
-            if rows is not None:
-                raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {ck.shown(rows)}")
-            first, self.shape = 0, ()
-            self.first = 0
-        self.start = first * math.prod(full[1:])
+        #: the part asked for, (start, stop) per axis (rows= or block=; all of it by default)
+        self.box = ck.block_box(rows, block, full)
+        self.shape = tuple(b - a for a, b in self.box)
+        self.first = self.box[0][0] if full else 0
+        self._runs = _runs(self.box, full)
         if out is None:
             ck.check_allocation(self.shape, self.dtype)
         self._host_out = None  # out as a plain numpy array (a subclass viewed as ndarray)
@@ -195,6 +207,11 @@ class _Target:
         self._arr = None
         # fastinit.cuda, loaded on first use: a GPU must be there, checked now, before a seed is drawn
         self.gpu = _load_gpu(self.device) if self.device is not None else None
+
+    @property
+    def slices(self) -> tuple:
+        """The part asked for as a tuple of slices of the full tensor."""
+        return tuple(slice(a, b) for a, b in self.box)
 
     def array(self) -> Any:
         """The output to fill: ``out`` (on the GPU, as a numba device array on its memory) or a
@@ -270,8 +287,26 @@ class _Target:
         for arr, at in self._blocks():
             flat, per = self._flat(arr)
             if flat.size:
-                self._launch(kernel, flat, s, per * (self.start + at), *params)
+                self._launch(kernel, flat, s, self._where(per, at), *params)
         return self.result()
+
+    def _where(self, per: int, at: int) -> Any:
+        """The kernels' ``start`` for the output's elements from ``at`` on, ``per`` kernel
+        elements each: a flat index when the part asked for is one run of the tensor's memory
+        order (the whole tensor, rows), else a span (``kernels.blocks``)."""
+        base, run, extents, strides = self._runs
+        if not extents:
+            return per * (base + at)
+        return span(per * base, per * run, extents, [per * k for k in strides], per * at)
+
+    def local(self, index: tuple) -> tuple:
+        """(the full-tensor coordinates ``index`` (integer arrays) that lie in the part asked
+        for, as coordinates in the output; which of them did)."""
+        keep = np.ones(np.shape(index[0]), bool)
+        for i, (a, b) in zip(index, self.box):
+            i = np.asarray(i, np.int64)
+            keep &= (i >= a) & (i < b)
+        return tuple(np.asarray(i, np.int64)[keep] - a for i, (a, _) in zip(index, self.box)), keep
 
     def constant(self, value: Any, odd: Any = None) -> Any:
         """Every element ``value`` (complex values for complex dtypes); with ``odd``, a real
@@ -280,6 +315,15 @@ class _Target:
         return self.result()
 
     def _constant(self, value: Any, odd: Any = None) -> None:
+        if odd is not None and self.dtype.kind != "c" and self.box:
+            # the whole tensor alternates along its last axis, of even length (ComplexF16 pairs)
+            a, b = self.box[-1]
+            if a % 2:
+                value, odd = odd, value
+            if b - a == 1:
+                odd = None
+            elif (b - a) % 2 and math.prod(self.shape[:-1]) > 1:
+                raise AssertionError("fastinit: alternating constants need whole pairs along the last axis")
         arr = self.array()
         if self.device is None and self.strided:  # numpy's strided assignment, in place
             arr[...] = value
@@ -308,10 +352,8 @@ class _Target:
         if not self.shape or not len(index[0]):
             self._constant(0)
             return self.result()
-        lead = np.asarray(index[0], np.int64)
-        keep = (lead >= self.first) & (lead < self.first + self.shape[0])
-        local = (lead[keep] - self.first,) + tuple(np.asarray(i, np.int64)[keep] for i in index[1:])
-        vals = np.broadcast_to(np.asarray(values, self.dtype), lead.shape)[keep]
+        local, keep = self.local(index)
+        vals = np.broadcast_to(np.asarray(values, self.dtype), keep.shape)[keep]
         self._constant(0)
         arr = self.array()
         if self.device is None:
@@ -396,7 +438,7 @@ def uniform_params(low: float, high: float, dtype: np.dtype) -> tuple[float, flo
 
 @initializer(check=_check_uniform)
 def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-            out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+            out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from the uniform distribution on :math:`[low, high)`.
 
     .. math::
@@ -440,14 +482,14 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
     --------
     >>> w = fastinit.uniform(256, 128, low=-0.1, high=0.1, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
     low, high = _check_uniform(low, high)
     return t.fill(seed, fill_uniform, *uniform_params(low, high, t.dtype))
 
 
 @initializer(check=_check_normal)
 def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-           out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+           out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from the normal distribution :math:`\mathcal{N}(mean, std^2)`.
 
     .. math::
@@ -471,7 +513,7 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
         Finite.
     std : float
         Finite, ``>= 0`` (``0`` gives ``mean`` everywhere).
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`uniform`.
 
     Returns
@@ -482,7 +524,7 @@ def normal(*shape: int, mean: float = 0.0, std: float = 1.0, dtype: Any = None, 
     --------
     >>> w = fastinit.normal(4096, 4096, std=0.02, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = _Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
     return t.fill(seed, fill_normal, *_normal_params(mean, std, t.dtype))
 
 
@@ -720,7 +762,7 @@ def _rounds(acceptance: float) -> int:
 @initializer(check=_check_truncated_normal, dtypes=ck.REAL_DTYPES)
 def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float = -2.0, hi: float = 2.0,
                      dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-                     rows: slice | None = None, device: Device = None) -> Array:
+                     rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""A tensor of values drawn from :math:`\mathcal{N}(mean, std^2)` restricted to :math:`[lo, hi]`.
 
     The bounds are absolute, as in ``torch.nn.init.trunc_normal_(w, mean, std, a=lo, b=hi)`` and
@@ -775,7 +817,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
         ``lo < hi``; either may be infinite (``-inf`` and ``inf``).
     dtype : dtype, optional
         float16, bfloat16, float32 (default) or float64.
-    seed, out, rows, device
+    seed, out, rows, block, device
         As for :func:`uniform`.
 
     Returns
@@ -786,7 +828,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     --------
     >>> w = fastinit.truncated_normal(768, 768, std=0.02, lo=-0.04, hi=0.04, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device, block=block)
     value, kind, p, vmin, vmax, rounds = truncated_normal_params(mean, std, lo, hi, t.dtype)
     if value is not None:
         seed64(seed)  # drawn as a sampled fill draws it, so that later unseeded calls do not shift
@@ -816,7 +858,7 @@ def truncated_normal_params(mean: Any, std: Any, lo: Any, hi: Any, dtype: np.dty
 
 @initializer(check=_check_sparse, dtypes=ck.REAL_DTYPES)
 def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, seed: SeedLike = None,
-           out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+           out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""A 2-D (rows, cols) tensor with exactly ``ceil(sparsity * rows)`` zeros in every column, at
     random rows, and :math:`\mathcal{N}(0, std^2)` values elsewhere.
 
@@ -839,7 +881,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
         Finite, ``>= 0``; torch's default 0.01.
     dtype : dtype, optional
         float16, bfloat16, float32 (default) or float64.
-    seed, out, rows, device
+    seed, out, rows, block, device
         As for :func:`uniform`.
 
     Returns
@@ -850,7 +892,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
     --------
     >>> w = fastinit.sparse(1024, 512, sparsity=0.9, seed=0)
     """
-    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2, device=device)
+    t = _Target(shape, dtype, out, rows, ck.REAL_DTYPES, ndim=2, device=device, block=block)
     sparsity, std = _check_sparse(sparsity, std, t.dtype)
     n_rows, n_cols = t.full
     if max(t.full) >= 2**32:
@@ -862,7 +904,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
 
 @initializer(check=_check_constant, dtypes=ck.CONSTANT_DTYPES)
 def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
-             out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+             out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     """A tensor filled with ``value`` (``torch.nn.init.constant_``, Keras ``Constant``, JAX
     ``constant``).
 
@@ -874,22 +916,22 @@ def constant(*shape: int, value: Any, dtype: Any = None, seed: SeedLike = None,
     bandwidth. ``seed`` is accepted and ignored, so that every initializer takes the same
     arguments.
     """
-    t = _Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
+    t = _Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device, block=block)
     check_seed(seed)
     return t.constant(_constant_value(value, t.dtype))
 
 
 @initializer(dtypes=ck.CONSTANT_DTYPES)
 def zeros(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-          rows: slice | None = None, device: Device = None) -> Array:
+          rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     """A tensor of zeros (``torch.nn.init.zeros_``, Keras ``Zeros``, JAX ``zeros``,
     WeightInitializers.jl ``zeros32``); ``seed`` is ignored."""
-    return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+    return constant(*shape, value=0.0, dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 @initializer(dtypes=ck.CONSTANT_DTYPES)
 def ones(*shape: int, dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-         rows: slice | None = None, device: Device = None) -> Array:
+         rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     """A tensor of ones (``torch.nn.init.ones_``, Keras ``Ones``, JAX ``ones``,
     WeightInitializers.jl ``ones32``); ``seed`` is ignored."""
-    return constant(*shape, value=1.0, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+    return constant(*shape, value=1.0, dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)

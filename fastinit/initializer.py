@@ -32,7 +32,7 @@ _CHECKS: dict[str, Callable[..., None]] = {}
 #: Initializer binds ``dtype``)
 DTYPES: dict[str, tuple] = {}
 
-_PER_CALL = ("out", "rows")  # parameters that only make sense on a call with a shape
+_PER_CALL = ("out", "rows", "block")  # parameters that only make sense on a call with a shape
 _PLACEMENT = ("device",)  # where, not what: in a config only when bound
 
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import _checks as ck
 from . import fills
-from ._device import Array, Device
+from ._device import Array, Block, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .fans import LAYOUTS, NONLINEARITIES as _NONLINEARITIES, Axes, calculate_gain, compute_fans
 from .initializer import initializer
@@ -178,7 +178,7 @@ def _variance(shape: tuple, out: Any, mode: str, layout: str, axes: dict) -> flo
 
 def _scaled(shape: tuple, scale: float, mode: Any, distribution: Any, layout: Any, axes: dict, *,
             name: str, value: Any, dtype: Any, seed: SeedLike, out: Any, rows: Any,
-            device: Any) -> Array:
+            block: Any, device: Any) -> Array:
     """:func:`variance_scaling` with a checked ``scale`` (> 0): the variance initializers' common
     path. ``name`` and ``value`` are the user's parameter that set the scale (``scale``, or
     ``gain`` for glorot and kaiming), which the errors about the values' size name."""
@@ -189,11 +189,11 @@ def _scaled(shape: tuple, scale: float, mode: Any, distribution: Any, layout: An
         distribution = "truncated_normal" if layout == "keras" else "untruncated_normal"
     variance = scale * _variance(shape, out, mode, layout, axes)
     return _draw(shape, variance, distribution, layout, name=name, value=value, dtype=dtype,
-                 seed=seed, out=out, rows=rows, device=device)
+                 seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name: str, value: Any,
-          dtype: Any, seed: SeedLike, out: Any, rows: Any, device: Any) -> Array:
+          dtype: Any, seed: SeedLike, out: Any, rows: Any, block: Any, device: Any) -> Array:
     """Values of variance ``variance`` from ``distribution`` ("truncated_normal",
     "untruncated_normal" or "uniform"); for complex dtypes JAX's variants (the uniform disk
     only under ``layout="jax"``; torch's independent uniform parts otherwise). Values that the
@@ -203,7 +203,7 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name
     part = np.finfo(dt).dtype  # the dtype of each real or imaginary part
     std = math.sqrt(variance)
     if not std > 0:  # the variance underflowed float64: zeros, as Keras and JAX give (std 0)
-        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
         seed64(seed)  # drawn as the random fills draw it, so that later unseeded calls do not shift
         return t.constant(0)
     jax_complex = distribution == "truncated_normal" or (distribution == "uniform" and layout == "jax")
@@ -214,7 +214,7 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name
             kind, c, scale = TRUNCATED, -math.expm1(-4.0), std / COMPLEX_TRUNCATED_STD
             reach = 2.0 * scale
         ck.fits(name, reach, part, value)  # the polar kernel computes in the part's precision
-        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+        t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
         t.fill(seed, fill_uniform, *fills.uniform_params(0.0, 1.0, dt))
         t.run(polar_, kind, c, scale)
         return t.result()
@@ -222,10 +222,10 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name
         s = std / TRUNCATED_STD
         ck.fits(name, 2.0 * s, dt, value)
         return fills.truncated_normal(*shape, std=s, lo=-2.0 * s, hi=2.0 * s, dtype=dt, seed=seed,
-                                      out=out, rows=rows, device=device)
+                                      out=out, rows=rows, block=block, device=device)
     if distribution == "untruncated_normal":
         ck.fits(name, fills.Z_MAX * (std / math.sqrt(2.0) if dt.kind == "c" else std), part, value)
-        return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows, device=device)
+        return fills.normal(*shape, std=std, dtype=dt, seed=seed, out=out, rows=rows, block=block, device=device)
     limit = math.sqrt(3.0 * variance)
     ck.fits(name, limit, part, value)
     try:
@@ -233,7 +233,7 @@ def _draw(shape: tuple, variance: float, distribution: str, layout: str, *, name
     except ValueError:  # high - low = 2 limit beyond the precision the values are computed in
         raise ValueError(f"{name}: {ck.shown(value)} gives values in [-{limit:g}, {limit:g}), too wide "
                          f"an interval for {dt.name} (its width must be a finite float)") from None
-    return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows, device=device)
+    return fills.uniform(*shape, low=-limit, high=limit, dtype=dt, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 _AXES_DOC = """
@@ -271,7 +271,7 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
                      in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
                      input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
                      seed: SeedLike = None, out: Array | None = None,
-                     rows: slice | None = None, device: Device = None) -> Array:
+                     rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Values whose variance adapts to the tensor's fans, as Keras 3's and JAX's
     ``variance_scaling`` (Keras' defaults).
 
@@ -320,7 +320,7 @@ def variance_scaling(*shape: int, scale: float = 1.0, mode: str = "fan_in",
     """
     checked = _positive("scale", scale)
     return _scaled(shape, checked, mode, distribution, layout, _axes_of(locals()), name="scale",
-                   value=scale, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+                   value=scale, dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 def _axes_of(params: dict) -> dict:
@@ -337,7 +337,7 @@ def _normal_kind(truncated: Any, layout: str) -> str:
 def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axis: Axes = None,
                    out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
                    output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
-                   out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+                   out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Glorot (Xavier) uniform: :math:`U[-b, b)` with
 
     .. math::
@@ -360,7 +360,7 @@ def glorot_uniform(*shape: int, gain: float = 1.0, layout: str = "torch", in_axi
     """
     scale = _gain_scale(_positive("gain", gain), power=True)
     return _scaled(shape, scale, "fan_avg", "uniform", layout, _axes_of(locals()), name="gain",
-                   value=gain, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+                   value=gain, dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 @initializer(check=_check_family)
@@ -369,7 +369,7 @@ def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
                   layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                   batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
                   dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-                  rows: slice | None = None, device: Device = None) -> Array:
+                  rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Glorot (Xavier) normal: standard deviation
 
     .. math::
@@ -395,7 +395,7 @@ def glorot_normal(*shape: int, gain: float = 1.0, truncated: bool | None = None,
     scale = _gain_scale(_positive("gain", gain), power=True)
     return _scaled(shape, scale, "fan_avg", _normal_kind(truncated, layout), layout,
                    _axes_of(locals()), name="gain", value=gain, dtype=dtype, seed=seed, out=out,
-                   rows=rows, device=device)
+                   rows=rows, block=block, device=device)
 
 
 @initializer(check=_check_family)
@@ -405,7 +405,7 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
                     layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                     batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
                     dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-                    rows: slice | None = None, device: Device = None) -> Array:
+                    rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Kaiming (He) uniform: :math:`U[-b, b)` with
 
     .. math::
@@ -438,7 +438,7 @@ def kaiming_uniform(*shape: int, a: float = 0.0, mode: str = "fan_in",
     g = _gain(gain, nonlinearity, a)
     name, value = ("a", a) if gain is None else ("gain", gain)
     return _scaled(shape, _gain_scale(g), mode, "uniform", layout, _axes_of(locals()), name=name,
-                   value=value, dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+                   value=value, dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 @initializer(check=_check_family)
@@ -448,7 +448,7 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
                    truncated: bool | None = None, layout: str = "torch", in_axis: Axes = None,
                    out_axis: Axes = None, batch_axis: Axes = None, input_axes: Axes = None,
                    output_axes: Axes = None, dtype: Any = None, seed: SeedLike = None,
-                   out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+                   out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Kaiming (He) normal: standard deviation
 
     .. math::
@@ -477,7 +477,7 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
     name, value = ("a", a) if gain is None else ("gain", gain)
     return _scaled(shape, _gain_scale(g), mode, _normal_kind(truncated, layout), layout,
                    _axes_of(locals()), name=name, value=value, dtype=dtype, seed=seed, out=out,
-                   rows=rows, device=device)
+                   rows=rows, block=block, device=device)
 
 
 @initializer(check=_check_family)
@@ -485,7 +485,7 @@ def kaiming_normal(*shape: int, a: float = 0.0, mode: str = "fan_in",
 def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                   batch_axis: Axes = None, input_axes: Axes = None, output_axes: Axes = None,
                   dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-                  rows: slice | None = None, device: Device = None) -> Array:
+                  rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""LeCun uniform: :math:`U[-b, b)`, :math:`b = \sqrt{3 / fan_{in}}`.
 
     LeCun et al. (1998), "Efficient BackProp". ``variance_scaling(scale=1, mode="fan_in",
@@ -502,7 +502,7 @@ def lecun_uniform(*shape: int, layout: str = "torch", in_axis: Axes = None, out_
     return variance_scaling(*shape, scale=1.0, mode="fan_in", distribution="uniform",
                             layout=layout, in_axis=in_axis, out_axis=out_axis,
                             batch_axis=batch_axis, input_axes=input_axes, output_axes=output_axes,
-                            dtype=dtype, seed=seed, out=out, rows=rows, device=device)
+                            dtype=dtype, seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 @initializer(check=_check_family)
@@ -511,7 +511,7 @@ def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torc
                  in_axis: Axes = None, out_axis: Axes = None, batch_axis: Axes = None,
                  input_axes: Axes = None, output_axes: Axes = None, dtype: Any = None,
                  seed: SeedLike = None, out: Array | None = None,
-                 rows: slice | None = None, device: Device = None) -> Array:
+                 rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""LeCun normal: standard deviation :math:`\sigma = \sqrt{1 / fan_{in}}`.
 
     :math:`\mathcal{N}(0, \sigma^2)`, or truncated, :math:`\mathcal{N}(0, s^2)` on
@@ -534,7 +534,7 @@ def lecun_normal(*shape: int, truncated: bool | None = None, layout: str = "torc
                             distribution=_normal_kind(truncated, layout), layout=layout,
                             in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                             input_axes=input_axes, output_axes=output_axes, dtype=dtype,
-                            seed=seed, out=out, rows=rows, device=device)
+                            seed=seed, out=out, rows=rows, block=block, device=device)
 
 
 xavier_uniform = glorot_uniform
@@ -558,7 +558,7 @@ def _check_orthogonal(gain=1.0, layout="torch", column_axis=None, dtype=None, **
 @initializer(check=_check_orthogonal)
 def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axis: int | None = None,
                dtype: Any = None, seed: SeedLike = None, out: Array | None = None,
-               rows: slice | None = None, device: Device = None) -> Array:
+               rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""A (semi-)orthogonal matrix, scaled by ``gain``, reshaped to ``shape``.
 
     The tensor is flattened to a matrix :math:`m \times n`: ``layout="torch"`` and
@@ -601,7 +601,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         Which axis is kept when flattening (above); ``"torch"`` by default.
     column_axis : int, optional
         JAX's: the axis whose length is the matrix's column count; overrides ``layout``.
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`variance_scaling`.
 
     Examples
@@ -616,7 +616,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
     full = ck.shape_from(shape, out)
     if len(full) < 2:
         raise ValueError(f"shape: orthogonal needs at least 2 dimensions, got {ck.shown(full)}")
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
     dt = t.dtype
     ck.fits("gain", gain, dt)  # |W| <= |gain|
     if column_axis is not None:
@@ -641,7 +641,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         warnings.warn(f"orthogonal: CuPy is not installed, so the QR of the {m} x {n} matrix runs on "
                       f"the host (LAPACK) and the result is copied to {t.device}; install CuPy to run "
                       f"it on the GPU (cuSOLVER)", HostFallbackWarning, stacklevel=3)
-    in_place = (t.device is None and rows is None and work_dt == dt and ax == len(full) - 1
+    in_place = (t.device is None and t.shape == full and work_dt == dt and ax == len(full) - 1
                 and not t.strided)  # a non-contiguous torch tensor: through the scratch matrix
     a = t.array() if in_place else np.empty(moved, work_dt)
     if a.size:
@@ -651,7 +651,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
             a *= a.dtype.type(gain)
     if in_place:
         return t.result()  # out itself (a numpy subclass was filled through an ndarray view)
-    return t.assign(np.moveaxis(a, -1, ax)[t.first:t.first + t.shape[0]])
+    return t.assign(np.moveaxis(a, -1, ax)[t.slices])
 
 
 class HostFallbackWarning(UserWarning):
@@ -689,7 +689,7 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
             if gain != 1.0:
                 w *= work_dt.type(gain)
             a = w
-        w = cp.moveaxis(a.reshape(moved), -1, ax)[t.first:t.first + t.shape[0]]
+        w = cp.moveaxis(a.reshape(moved), -1, ax)[t.slices]
         if t.dtype == ck.BFLOAT16:  # CuPy has no bfloat16: its bits, rounded as the kernels do
             out = cp.asarray(t.array().view(np.int16))
             out[...] = _bf16_bits(cp, w)
@@ -725,7 +725,7 @@ def _check_delta_orthogonal(gain=1.0, column_axis=-1, dtype=None, **_):
 @initializer(check=_check_delta_orthogonal)
 def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtype: Any = None,
                      seed: SeedLike = None, out: Array | None = None,
-                     rows: slice | None = None, device: Device = None) -> Array:
+                     rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""JAX's ``delta_orthogonal`` (Xiao et al. 2018, "Dynamical Isometry and a Mean Field
     Theory of CNNs"): a convolution kernel ``(*kernel, in, out)`` that is zero except at the
     kernel's centre, where it is an orthogonal ``in x out`` matrix:
@@ -745,11 +745,11 @@ def delta_orthogonal(*shape: int, gain: float = 1.0, column_axis: int = -1, dtyp
         JAX's ``scale``, default 1.
     column_axis : int
         Of the ``(in, out)`` matrix, default -1.
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`orthogonal`.
     """
     gain = ck.real("gain", gain)
-    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.ALL_DTYPES, device=device, block=block)
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: delta_orthogonal needs 3, 4 or 5 dimensions, got {ck.shown(full)}")
@@ -810,7 +810,7 @@ def _rows_of(t: "fills._Target") -> np.ndarray:
 @initializer(check=_check_identity, dtypes=ck.CONSTANT_DTYPES)
 def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, dtype: Any = None,
              seed: SeedLike = None, out: Array | None = None,
-             rows: slice | None = None, device: Device = None) -> Array:
+             rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""An identity mapping, WeightInitializers.jl's ``identity_init``: ``gain`` on a diagonal,
     zeros elsewhere, circularly shifted.
 
@@ -840,10 +840,10 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
         float16, bfloat16, float32 (default), float64, complex64 or complex128; also the
         integer dtypes and bool (as for :func:`eye` and :func:`dirac`, and torch's ``eye_`` and
         ``dirac_``), ``gain`` then truncated toward zero.
-    seed, out, rows
+    seed, out, rows, block
         As for :func:`variance_scaling`; ``seed`` is ignored.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device, block=block)
     gain = _value("gain", gain, t.dtype)
     shifts = _shifts(shift)
     check_seed(seed)
@@ -871,7 +871,7 @@ def identity(*shape: int, gain: float = 1.0, shift: int | tuple[int, int] = 0, d
 
 @initializer(check=_check_identity, dtypes=ck.CONSTANT_DTYPES)
 def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None,
-        out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+        out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""The 2-D identity matrix times ``gain``: :math:`W_{ii} = gain`, :math:`i < \min(m, n)`,
     zeros elsewhere.
 
@@ -884,10 +884,10 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
         Left out, ``out.shape`` (and with no ``out``, an Initializer).
     gain : float
         Default 1.
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device, block=block)
     if len(t.full) != 2:
         raise ValueError(f"shape: eye needs exactly 2 dimensions, got {ck.shown(t.full)}")
     check_seed(seed)
@@ -899,7 +899,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
 
 @initializer(check=_check_dirac, dtypes=ck.CONSTANT_DTYPES)
 def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None,
-          out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+          out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""The Dirac delta of a convolution (out, in, *kernel), torch's ``dirac_``: an identity
     convolution that preserves the input channels, in each of ``groups`` groups.
 
@@ -916,10 +916,10 @@ def dirac(*shape: int, groups: int = 1, dtype: Any = None, seed: SeedLike = None
         Left out, ``out.shape`` (and with no ``out``, an Initializer).
     groups : int
         Default 1.
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`identity`.
     """
-    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.CONSTANT_DTYPES, device=device, block=block)
     full = t.full
     if not 3 <= len(full) <= 5:
         raise ValueError(f"shape: dirac supports tensors with 3, 4 or 5 dimensions, got {ck.shown(full)}")
@@ -983,7 +983,7 @@ def _window(window: Any, length: int, periodic: bool) -> Array:
 @initializer(check=_check_stft, dtypes=ck.REAL_DTYPES)
 def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | None = "density",
          periodic: bool = False, dtype: Any = None, seed: SeedLike = None,
-         out: Array | None = None, rows: slice | None = None, device: Device = None) -> Array:
+         out: Array | None = None, rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
     r"""Convolution kernels computing a short-time Fourier transform, Keras' ``STFT``
     initializer: shape ``(frame_length, channels, fft_bins)``, ``fft_bins = F // 2 + 1`` for an
     FFT of length ``F``.
@@ -1015,12 +1015,12 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
         Default ``"density"``.
     periodic : bool
         Periodic (``True``) or symmetric (default) window.
-    dtype, seed, out, rows, device
+    dtype, seed, out, rows, block, device
         As for :func:`identity`; real dtypes only.
     """
     _check_stft(side=side, window=window, scaling=scaling, periodic=periodic)
     check_seed(seed)
-    t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device)
+    t = fills._Target(shape, dtype, out, rows, ck.REAL_DTYPES, device=device, block=block)
     if len(t.full) != 3:
         raise ValueError(f"shape: stft needs (frame_length, channels, fft_bins), got {ck.shown(t.full)}")
     frames, _, bins = t.full
@@ -1041,7 +1041,8 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
         else:
             s = wt(1)
         kernel = (kernel * win[first:first + t.shape[0], None]) / s
-    return t.assign(kernel[:, None, :])  # on the GPU, copied from the host (a small tensor)
+    k0, k1 = t.box[2]  # the fft bins asked for (every channel is the same)
+    return t.assign(np.broadcast_to(kernel[:, None, k0:k1], t.shape))  # on the GPU, from the host (small)
 
 
 # --- WeightInitializers.jl's typed family ---------------------------------------------------------
@@ -1063,15 +1064,17 @@ def _lux(kind: str, code: str):
     half_complex = dt == "complex32"
 
     def f(*shape: int, seed: SeedLike = None, out: Array | None = None,
-          rows: slice | None = None, device: Device = None) -> Array:
+          rows: slice | None = None, block: Block = None, device: Device = None) -> Array:
         kw = {"seed": seed}  # checked, and ignored by zeros and ones
         if not half_complex:
-            return fill(*shape, dtype=dt, out=out, rows=rows, device=device, **kw)
+            return fill(*shape, dtype=dt, out=out, rows=rows, block=block, device=device, **kw)
         if shape:
             dims = ck.shape_from(shape, None)
             if not dims and rows is not None:
                 raise ValueError(f"rows: a 0-dimensional tensor has no rows, got {ck.shown(rows)}")
             shape = (dims + (2,),)
+            if isinstance(block, (tuple, list)) and len(block) == len(dims) > 0:
+                block = tuple(block) + (slice(None),)  # both parts of each value
         elif out is not None:
             got = getattr(ck.described(out), "shape", None)
             if got is None or got[-1:] != (2,):
@@ -1080,10 +1083,10 @@ def _lux(kind: str, code: str):
         if kind == "randn":
             kw["std"] = math.sqrt(0.5)
         if kind == "ones":  # 1 + 0i: (1, 0) pairs
-            t = fills._Target(shape, "float16", out, rows, ck.REAL_DTYPES, device=device)
+            t = fills._Target(shape, "float16", out, rows, ck.REAL_DTYPES, device=device, block=block)
             check_seed(seed)
             return t.constant(1.0, odd=0.0)
-        return fill(*shape, dtype="float16", out=out, rows=rows, device=device, **kw)
+        return fill(*shape, dtype="float16", out=out, rows=rows, block=block, device=device, **kw)
 
     name = f"{kind}{code}"
     f.__name__ = f.__qualname__ = name

@@ -425,6 +425,34 @@ def test_rows_equal_the_whole_tensor(name, shape, kw):
     assert same(init(*shape, rows=slice(5, 9)), full[5:9])
 
 
+def _blocks_of(shape, count, seed):
+    """``count`` N-d blocks of ``shape`` (fixed random slices of a random number of leading axes),
+    then the corner cases: a single element, the whole tensor, an empty block."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        k = int(rng.integers(1, len(shape) + 1))
+        out.append(tuple(slice(*map(int, sorted(rng.integers(0, n + 1, 2)))) for n in shape[:k]))
+    last = tuple(slice(n - 1, n) for n in shape)
+    return out + [last, tuple(slice(None) for _ in shape), (slice(0, 0),) + last[1:], slice(1, -1)]
+
+
+@pytest.mark.parametrize("name, shape, kw", ROW_CASES, ids=[_id(c) for c in ROW_CASES])
+def test_blocks_equal_the_whole_tensor(name, shape, kw):
+    f = f_(name)
+    full = f(*shape, seed=11, **kw)
+    for block in _blocks_of(full.shape, 6, seed=len(name) + len(shape)):
+        want = full[block]
+        part = f(*shape, seed=11, block=block, **kw)
+        assert same(part, want), block
+        out = np.full_like(want, 3)
+        assert f(*shape, seed=11, block=block, out=out, **kw) is out
+        assert same(out, want), block
+    init = f(seed=11, **kw)  # bound in an Initializer, block at call time
+    block = (slice(1, 3),) + tuple(slice(1, None) for _ in full.shape[1:])
+    assert same(init(*shape, block=block), full[block])
+
+
 @pytest.mark.parametrize("name, shape, kw", ROW_CASES, ids=[_id(c) for c in ROW_CASES])
 def test_seeds_decide_the_values(name, shape, kw):
     f = f_(name)

@@ -1,11 +1,14 @@
 """Host side of the GPU kernels: the same signatures as the CPU kernels, ``fill_x(out, seed,
 start, *params)`` on a flat device array (complex: its real view; float16: its uint16 bits),
 with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
+from typing import Any
+
 import ml_dtypes
 import numpy as np
 from numba import cuda
 
-from ..kernels.rng import BLOCK, LANES, mix64
+from ..kernels.blocks import span, span_units
+from ..kernels.rng import LANES, mix64
 from ..kernels.sparse import SPARSE_TAG
 from . import constant as _constant
 from . import normal as _normal
@@ -20,11 +23,13 @@ CONSTANT_GRID = 1024  #: the most CUDA blocks of a grid-stride loop (constant, s
 _f = np.float32
 
 
-def _grid(start: int, n: int) -> tuple[int, int]:
-    """(first fastinit block, CUDA blocks): one thread per stream of every block touched."""
-    b0 = start // BLOCK
-    streams = ((start + n - 1) // BLOCK - b0 + 1) * LANES
-    return b0, (streams + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+def _grid(start, n: int) -> tuple[Any, int, int]:
+    """(the span on the GPU, its first unit, CUDA blocks): one thread per stream of every unit.
+    ``start`` is the CPU kernels' (a flat index, or a span of ``kernels.blocks``); the GPU
+    kernels take every output as a span."""
+    sp = start if isinstance(start, np.ndarray) else span(start, n, (), ())
+    u0, nu = span_units(sp, n)
+    return cuda.to_device(sp), u0, (nu * LANES + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
 
 
 def _stride_grid(n: int) -> int:
@@ -36,12 +41,12 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax) -> None:
     """``fastinit.kernels.uniform.fill_uniform`` on the GPU."""
     if out.size == 0:
         return
-    b0, blocks = _grid(start, out.size)
+    sp, u0, blocks = _grid(start, out.size)
     if out.dtype == np.float64:
         params = (float(low), float(scale) * 2.0**-53, float(vmin), float(vmax))
     else:
         params = (_f(low), _f(scale) * _f(2.0**-24), _f(vmin), _f(vmax))
-    _uniform.uniform[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start), np.int64(b0),
+    _uniform.uniform[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), sp, np.int64(u0),
                                                 *params)
 
 
@@ -50,9 +55,9 @@ def fill_normal(out, seed, start, means, std) -> None:
     alternate for complex outputs)."""
     if out.size == 0:
         return
-    b0, blocks = _grid(start, out.size)
+    sp, u0, blocks = _grid(start, out.size)
     t = np.float64 if out.dtype == np.float64 else _f
-    _normal.normal[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start), np.int64(b0),
+    _normal.normal[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), sp, np.int64(u0),
                                       t(means[0]), t(means[1]), t(std))
 
 
@@ -61,7 +66,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
     is not needed: each thread runs its stream until its positions are filled)."""
     if out.size == 0:
         return
-    b0, blocks = _grid(start, out.size)
+    sp, u0, blocks = _grid(start, out.size)
     mean, std, za, zb, lam, lo, width, m, ilam = (float(v) for v in p)
     istd = 1.0 / std
     fb = min(max(mean, float(vmin)), float(vmax))  # the CPU kernel's fallback_value
@@ -73,8 +78,8 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
             fb = fb.astype(np.float16 if out.dtype == np.uint16 else ml_dtypes.bfloat16).view(out.dtype)
         params = tuple(_f(v) for v in (mean, std, istd, za, zb, lam, ilam, lo, m)) + (
             _f(width) * _f(2.0**-24), _f(vmin), _f(vmax), fb)
-    _truncnorm.truncnorm[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), np.int64(start),
-                                                    np.int64(b0), np.int64(kind), *params)
+    _truncnorm.truncnorm[blocks, THREADS_PER_BLOCK](out, np.uint64(seed), sp, np.int64(u0),
+                                                    np.int64(kind), *params)
 
 
 def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
@@ -83,12 +88,12 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
     ``mix64(seed ^ SPARSE_TAG)``."""
     if out.size == 0:
         return
-    b0, blocks = _grid(start, out.size)
+    sp, u0, blocks = _grid(start, out.size)
     t = np.float64 if out.dtype == np.float64 else _f
     skey = int(mix64(np.uint64(seed) ^ np.uint64(SPARSE_TAG)))
     u = np.uint32
     _sparse.sparse[blocks, THREADS_PER_BLOCK](
-        out, np.uint64(seed), np.int64(start), np.int64(b0), t(0), t(std), u(rows), np.int64(cols),
+        out, np.uint64(seed), sp, np.int64(u0), t(0), t(std), u(rows), np.int64(cols),
         u(nz), u(h), u(dl), u(skey & 0xFFFFFFFF), u(skey >> 32), u(1 if std > 0 else 0))
 
 

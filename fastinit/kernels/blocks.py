@@ -1,11 +1,22 @@
 """The parallel block driver every CPU kernel shares, and the writer of each output dtype.
 
-A kernel fills ``out`` (a flat view) with the elements ``[start, start + out.size)`` of the whole
-tensor. Blocks that lie wholly inside are generated in place; the at most two blocks cut by the
-range's ends are generated into a per-task scratch block and the overlap copied. Blocks are dealt
-to ``prange`` tasks in contiguous runs; a block's values depend only on its index, so neither the
-task count nor the thread count can change the output.
+A kernel fills ``out`` (a flat view) with elements of the whole tensor, given by ``start``:
+
+- an integer: the elements ``[start, start + out.size)`` (a whole tensor, or a block of rows);
+- a *span* (:func:`span`, an int64 array): any N-d block of the tensor, as runs of ``L``
+  consecutive elements (the block's extent along its first partial axis times the whole
+  trailing axes), run ``r`` starting at the flat index ``base + sum(i_k * stride_k)`` for the
+  block's multi-index ``i`` over its leading axes, in C order; ``out`` holds the runs' elements
+  ``[at, at + out.size)`` of the block, one after another (a chunk of a non-contiguous output).
+
+Work is cut into *units*: with an integer ``start``, the blocks of ``BLOCK`` elements the range
+touches; with a span, ``(run, j)``, the ``j``-th block of a run (``M`` per run, some empty).
+Blocks that lie wholly inside are generated in place; those cut by a run's ends are generated
+into a per-task scratch block and the overlap copied, so a run costs at most two blocks more
+than its elements. Units are dealt to ``prange`` tasks in contiguous runs; a block's values
+depend only on its index, so neither the task count nor the thread count can change the output.
 """
+import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
@@ -14,41 +25,114 @@ from .rng import BLOCK
 
 MAX_TASKS = 256  # enough tasks to balance any core count, few enough that scratch allocation is free
 
+# span layout: [base, L, M, at, nlead, extent_0 .. extent_(nlead-1), stride_0 .. stride_(nlead-1)]
+_BASE, _LEN, _PER_RUN, _AT, _NLEAD, _DIMS = range(6)
 
-@njit(inline="always")
+
+def span(base: int, run: int, extents, strides, at: int = 0) -> np.ndarray:
+    """The span of runs of ``run`` elements starting at flat index ``base + sum(i_k *
+    strides[k])``, ``i`` over ``extents`` in C order, of which the kernel's ``out`` holds the
+    elements from ``at`` on (plain Python: built once per call)."""
+    per_run = (run + BLOCK - 2) // BLOCK + 1 if run > 0 else 0  # blocks a run of ``run`` touches, at most
+    return np.array([base, run, per_run, at, len(extents), *extents, *strides], np.int64)
+
+
 def plan(start, n):
-    """(first block, block count, task count) for elements [start, start + n)."""
+    """(first unit, unit count, task count) for the ``n`` elements of ``out`` given by ``start``."""
+
+
+@overload(plan, inline="always")
+def _plan(start, n):
+    if isinstance(start, types.Integer):
+        def impl(start, n):
+            if n == 0:
+                return 0, 0, 0
+            b0 = start // BLOCK
+            nb = (start + n - 1) // BLOCK - b0 + 1
+            return b0, nb, min(nb, MAX_TASKS)
+    else:
+        def impl(start, n):
+            u0, nu = span_units(start, n)
+            return u0, nu, min(nu, MAX_TASKS)
+    return impl
+
+
+@njit(cache=True)
+def span_units(sp, n):
+    """(first unit, unit count) of the span ``sp`` for an output of ``n`` elements (the GPU's
+    launch size too)."""
     if n == 0:
-        return 0, 0, 0
-    b0 = start // BLOCK
-    nb = (start + n - 1) // BLOCK - b0 + 1
-    return b0, nb, min(nb, MAX_TASKS)
+        return 0, 0
+    run, at = sp[_LEN], sp[_AT]
+    r0 = at // run
+    return r0 * sp[_PER_RUN], ((at + n - 1) // run - r0 + 1) * sp[_PER_RUN]
 
 
 @njit(inline="always")
-def task_blocks(t, ntasks, nblocks):
-    """The run [lo, hi) of block numbers (relative to the first) that task ``t`` generates."""
-    return t * nblocks // ntasks, (t + 1) * nblocks // ntasks
+def task_blocks(t, ntasks, nunits):
+    """The run [lo, hi) of unit numbers (relative to the first) that task ``t`` generates."""
+    return t * nunits // ntasks, (t + 1) * nunits // ntasks
+
+
+def locate(start, n, u):
+    """Unit ``u`` as (block, shift, lo, hi): the global block to generate (-1: none), and the
+    flat tensor elements [lo, hi) it may write, element ``i`` going to ``out[i + shift]``."""
+
+
+@overload(locate, inline="always")
+def _locate(start, n, u):
+    if isinstance(start, types.Integer):
+        def impl(start, n, u):
+            return u, -start, start, start + n
+    else:
+        return lambda start, n, u: span_locate(start, n, u)
+    return impl
+
+
+def locate_in_span(sp, n, u):
+    """:func:`locate` for a span; plain Python, compiled for the CPU here (``span_locate``) and
+    for the GPU by ``fastinit.cuda.thread`` (a device function, which the CUDA simulator can
+    also run on its arrays)."""
+    run, per_run, at, nlead = sp[_LEN], sp[_PER_RUN], sp[_AT], sp[_NLEAD]
+    r = u // per_run
+    s = sp[_BASE]
+    rem = r
+    for k in range(nlead - 1, -1, -1):
+        d = sp[_DIMS + k]
+        s += (rem % d) * sp[_DIMS + nlead + k]
+        rem //= d
+    lo = s + max(0, at - r * run)  # the run, cut to the output's [at, at + n)
+    hi = s + min(run, at + n - r * run)
+    b = lo // BLOCK + u % per_run
+    if b * BLOCK >= hi or lo >= hi:  # past the run's end, or past the output's (a GPU's spare threads)
+        b = -1
+    return b, r * run - s - at, lo, hi
+
+
+span_locate = njit(inline="always")(locate_in_span)
 
 
 @njit(inline="always")
-def target(out, tmp, start, block):
-    """Where to generate ``block``: (out, offset) when it lies wholly inside, else (tmp, 0)."""
-    first = block * BLOCK
-    if first >= start and first + BLOCK <= start + out.size:
-        return out, first - start
+def target(out, tmp, w):
+    """Where to generate the block of ``w = locate(...)``: (out, offset) when it lies wholly
+    inside, else (tmp, 0)."""
+    b, shift, lo, hi = w
+    first = b * BLOCK
+    if first >= lo and first + BLOCK <= hi:
+        return out, first + shift
     return tmp, 0
 
 
 @njit(inline="always")
-def finish(out, tmp, start, block):
+def finish(out, tmp, w):
     """Copy the part of a cut block from the scratch block into ``out`` (no-op for whole blocks)."""
-    first = block * BLOCK
-    if first >= start and first + BLOCK <= start + out.size:
+    b, shift, lo, hi = w
+    first = b * BLOCK
+    if first >= lo and first + BLOCK <= hi:
         return
-    lo = max(first, start)
-    hi = min(first + BLOCK, start + out.size)
-    out[lo - start:hi - start] = tmp[lo - first:hi - first]
+    a = max(first, lo)
+    z = min(first + BLOCK, hi)
+    out[a + shift:z + shift] = tmp[a - first:z - first]
 
 
 def put(dst, i, v):

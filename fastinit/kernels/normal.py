@@ -21,7 +21,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
-from .blocks import finish, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
@@ -163,7 +163,7 @@ def fill_normal(out, seed, start, means, std):
 
     ``means[lane]`` is the mean of lane ``lane`` (all equal, or real/imag alternating).
     """
-    b0, nb, nt = plan(start, out.size)
+    u0, nu, nt = plan(start, out.size)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
@@ -172,9 +172,13 @@ def fill_normal(out, seed, start, means, std):
         scratch = np.empty(BLOCK, np.float32)  # a block of float32 values (16-bit outputs)
         m = value_means(means, out)
         tmp = np.empty(BLOCK, out.dtype)
-        lo, hi = task_blocks(t, nt, nb)
-        for b in range(b0 + lo, b0 + hi):
-            dst, off = target(out, tmp, start, b)
+        lo, hi = task_blocks(t, nt, nu)
+        for u in range(u0 + lo, u0 + hi):
+            w = locate(start, out.size, u)
+            b = w[0]
+            if b < 0:  # a span's unit past its run's end
+                continue
+            dst, off = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
             normal_block(dst, off, s0, s1, h, m, std, scratch)
-            finish(out, tmp, start, b)
+            finish(out, tmp, w)

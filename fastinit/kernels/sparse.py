@@ -37,7 +37,7 @@ from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
-from .blocks import finish, plan, target, task_blocks
+from .blocks import finish, locate, plan, target, task_blocks
 from .normal import normal_block, value_means
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, halves, mix64, seed_lanes
@@ -306,7 +306,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     tensor: the normal fill N(0, std) for ``seed``, then ``nz`` zeros per column (module
     docstring). ``h`` and ``dl`` size the Feistel domain (``sparse_domain``); 1 <= rows, cols < 2**32
     (checked by ``fastinit.sparse``: kernels never raise)."""
-    b0, nb, nt = plan(start, out.size)
+    u0, nu, nt = plan(start, out.size)
     skey = mix64(seed ^ _U(SPARSE_TAG))
     k0 = to_u32(skey)
     k1 = to_u32(skey >> _U(32))
@@ -326,15 +326,19 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
         tmp = np.empty(BLOCK, out.dtype)
         scratch = mask_scratch()
         values = np.empty(BLOCK, np.float32)  # normal_block's float32 block (16-bit outputs)
-        lo, hi = task_blocks(t, nt, nb)
-        for b in range(b0 + lo, b0 + hi):
-            dst, off = target(out, tmp, start, b)
+        lo, hi = task_blocks(t, nt, nu)
+        for u in range(u0 + lo, u0 + hi):
+            w = locate(start, out.size, u)
+            b = w[0]
+            if b < 0:  # a span's unit past its run's end
+                continue
+            dst, off = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
             normal_block(dst, off, s0, s1, hv, means, std, values)
             first = b * BLOCK
             n = min(BLOCK, total - first)  # the cut last block: only the tensor's elements
             mask_block(dst, off, first, n, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
-            finish(out, tmp, start, b)
+            finish(out, tmp, w)
 
 
 def sparse_domain(rows):

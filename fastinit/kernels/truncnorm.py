@@ -39,7 +39,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import finish, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import wide_vectors
@@ -332,7 +332,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     tensor. ``p`` = (mean, std, a, b, lam, lo, width, m, ilam) as float64, ``std`` signed (mirroring);
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
     number of candidate rounds per batch (speed only)."""
-    b0, nb, nt = plan(start, out.size)
+    u0, nu, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
@@ -342,9 +342,13 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
         cand = np.empty(2 * rounds * LANES, out.dtype)
         ok = np.empty(2 * rounds * LANES, np.uint32)
         count = np.empty(LANES, np.int64)
-        lo_, hi_ = task_blocks(t, nt, nb)
-        for blk in range(b0 + lo_, b0 + hi_):
-            dst, off = target(out, tmp, start, blk)
+        lo_, hi_ = task_blocks(t, nt, nu)
+        for u in range(u0 + lo_, u0 + hi_):
+            w = locate(start, out.size, u)
+            blk = w[0]
+            if blk < 0:  # a span's unit past its run's end
+                continue
+            dst, off = target(out, tmp, w)
             seed_lanes(seed, blk, s0, s1)
             count[:] = 0
             least = 0
@@ -358,4 +362,4 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
                     _exponential(s0, s1, cand, ok, p, vmin, vmax)
                 least = compact(dst, off, cand, ok, count, first, fb)
                 first += cand.size // LANES
-            finish(out, tmp, start, blk)
+            finish(out, tmp, w)

@@ -14,7 +14,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
-from .blocks import finish, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
@@ -80,16 +80,20 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
 def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     """Fill the flat ``out`` with elements [start, start + out.size) of a uniform tensor:
     ``low + scale * u`` clamped into [vmin, vmax] (module docstring)."""
-    b0, nb, nt = plan(start, out.size)
+    u0, nu, nt = plan(start, out.size)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
         s1 = np.empty(LANES, np.uint64)
         h = halves()
         tmp = np.empty(BLOCK, out.dtype)
-        lo, hi = task_blocks(t, nt, nb)
-        for b in range(b0 + lo, b0 + hi):
-            dst, off = target(out, tmp, start, b)
+        lo, hi = task_blocks(t, nt, nu)
+        for u in range(u0 + lo, u0 + hi):
+            w = locate(start, out.size, u)
+            b = w[0]
+            if b < 0:  # a span's unit past its run's end
+                continue
+            dst, off = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
             uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax)
-            finish(out, tmp, start, b)
+            finish(out, tmp, w)

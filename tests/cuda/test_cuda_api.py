@@ -58,6 +58,28 @@ def test_rows_on_device(name):
     assert _host(part).tobytes() == full[3:7].tobytes()
 
 
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal", "sparse", "identity",
+                                  "glorot_normal", "orthogonal", "randC16", "onesC16", "eye", "dirac"])
+def test_blocks_on_device(name):
+    """N-d blocks: the GPU threads work through the same spans as the CPU tasks."""
+    full = _call(name)
+    for block in [(slice(3, 7), slice(2, 11)), (slice(None), slice(13, 14)), (slice(1, 2), slice(0, 1))]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HostFallbackWarning)
+            part = _call(name, device="cuda", block=block)
+        assert _host(part).tobytes() == np.ascontiguousarray(full[block]).tobytes(), block
+
+
+def test_block_into_a_strided_gpu_array(monkeypatch):
+    """A block into a transposed GPU array, in chunks that start inside the block's runs."""
+    from fastinit.cuda import arrays
+    monkeypatch.setattr(arrays, "CHUNK_BYTES", 7 * 4)
+    host = np.zeros((9, 6), np.float32)
+    block = (slice(2, 8), slice(1, 10))
+    fastinit.normal(20, 12, out=ForeignArray(host.T, strides=host.T.strides), block=block, seed=5)
+    assert host.T.tobytes() == fastinit.normal(20, 12, seed=5)[block].tobytes()
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("name, kw", [("uniform", dict(low=-1.0, high=2.0)), ("normal", dict(std=0.5)),
                                       ("constant", dict(value=1.5)), ("zeros", {})])

@@ -62,6 +62,7 @@ def _launches(monkeypatch, fill, out):
             cap = _Capture(getattr(mod, name))
             m.setattr(mod, name, cap)
             caps.append(cap)
+        m.setattr(launch.cuda, "to_device", lambda a: a)  # small host arrays (no GPU to copy them to)
         if fill == "uniform":
             launch.fill_uniform(out, 1, 0, -1.0, 2.0, -1.0, 0.99)
         elif fill == "normal":
@@ -73,8 +74,7 @@ def _launches(monkeypatch, fill, out):
             launch.fill_sparse(out, 1, 0, 100, out.size // 100, 10, 1.0, 3, 13)
         elif fill == "polar":  # 1: TRUNCATED (log and sincos)
             launch.polar_(out, 1, 0.98, 0.5)
-        elif fill == "scatter":  # its index and values arrays as they are (no GPU to copy them to)
-            m.setattr(launch.cuda, "to_device", lambda a: a)
+        elif fill == "scatter":
             launch.scatter(out, np.arange(3), np.ones(3, out.dtype))
         else:
             launch.fill_constant(out, out.dtype.type(1))
