@@ -20,6 +20,12 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
   and a new tensor is a numba device array.
 - ``rows``: ``slice(a, b)`` returns only leading-axis rows ``a:b`` of the tensor the full call
   makes, bit-identical to them, in time proportional to their size (sharded initialization).
+- ``block``: a tuple of slices (step 1), one per leading axis (axes left out are whole), returns
+  ``full[block]`` of the tensor the full call makes, bit-identical, the random fills in time
+  proportional to the block's elements plus at most two stream blocks (4096 elements) per run of
+  consecutive elements in memory: blocks whose last axis is whole, or whose runs are long, cost
+  what their elements cost; narrow column blocks cost up to 8192 elements per row
+  (README, "Blocks"). ``orthogonal`` computes the whole matrix for any block.
 
 Float16 and bfloat16 values are the float32 values rounded to nearest; complex values have real and
 imaginary parts drawn as interleaved reals (the tensor's real view).
@@ -470,6 +476,8 @@ def uniform(*shape: int, low: float = 0.0, high: float = 1.0, dtype: Any = None,
         array with ``__cuda_array_interface__`` (CuPy, torch CUDA tensors, numba device arrays).
     rows : slice, optional
         Only these leading-axis rows of the full tensor.
+    block : tuple of slice, optional
+        Only this N-d block of the full tensor, ``full[block]`` (module docstring); not with ``rows``.
     device : {None, "cpu", "cuda", "cuda:N"}, optional
         Where to make the tensor; ``None``: ``out``'s device, else the host. ``"cuda"`` returns
         a numba device array, with the host's values.

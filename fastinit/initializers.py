@@ -254,6 +254,9 @@ _COMMON_DOC = """
         Filled in place and returned (a GPU array: anything with ``__cuda_array_interface__``).
     rows : slice, optional
         Only these leading-axis rows of the full tensor (the fans are those of the full shape).
+    block : tuple of slice, optional
+        Only this N-d block of the full tensor, ``full[block]`` (the fans are those of the full
+        shape); not with ``rows``.
     device : {None, "cpu", "cuda", "cuda:N"}, optional
         Where to make the tensor (:func:`fastinit.uniform`); ``None``: ``out``'s device, else the
         host."""
@@ -579,9 +582,9 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
 
     The QR is LAPACK's (``?geqrf``/``?orgqr``, or ``?gelqf``/``?orglq``), run in place on the
     output on one BLAS thread: no copy of the matrix is made, float32 stays float32. float16,
-    ``rows=`` and a ``column_axis`` other than the last work on a float32 (or the dtype's)
-    scratch matrix of the full size: orthogonality is a property of the whole matrix, so
-    ``rows=`` costs the whole computation. The Gaussian matrix is bit-identical everywhere; the
+    ``rows=``, ``block=`` and a ``column_axis`` other than the last work on a float32 (or the
+    dtype's) scratch matrix of the full size: orthogonality is a property of the whole matrix, so
+    a block is exact but costs the whole computation. The Gaussian matrix is bit-identical everywhere; the
     QR does not depend on the thread count, and may differ in the last bits between LAPACK
     builds.
 

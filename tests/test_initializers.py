@@ -197,7 +197,7 @@ def test_config_round_trip(name):
     assert config["name"] == name
     assert config["seed"] == 7
     for k, p in inspect.signature(f_(name)).parameters.items():
-        if k not in ("shape", "out", "rows", "device") and p.default is not inspect.Parameter.empty:
+        if k not in ("shape", "out", "rows", "block", "device") and p.default is not inspect.Parameter.empty:
             assert k in config  # every parameter, bound or default; device only when bound
     assert "device" not in config
     back = Initializer.from_config(config)
