@@ -3,6 +3,7 @@
 >>> import fastinit.jax as init                   # instead of: from jax.nn import initializers as init
 >>> w = init.he_normal()(jax.random.key(0), (3, 3, 64, 128))             # a jax.Array, float32
 >>> dense = flax.linen.Dense(512, kernel_init=init.lecun_normal())       # Flax takes them as is
+>>> w = init.he_normal()(key, (8192, 8192), out_sharding=NamedSharding(mesh, P("x", "y")))  # sharded
 
 Every name of ``jax.nn.initializers`` that makes weights: ``variance_scaling``,
 ``glorot_normal``/``glorot_uniform`` (``xavier_*``), ``he_normal``/``he_uniform``
@@ -35,18 +36,32 @@ at two standard deviations and rescaled; complex dtypes JAX's variants).
   ``jax.vmap`` over keys runs it once per key. The parameters and the shape are checked when the
   function is traced, so a bad call raises there, not inside the compiled computation (for
   ``orthogonal`` and ``delta_orthogonal`` JAX's shape checks).
-- ``zeros``, ``ones`` and ``constant`` are ``jax.numpy``'s own fills (``jnp.zeros``,
-  ``jnp.full``): nothing random to speed up, and XLA makes them inside ``jit`` without a
-  callback.
+- **Shardings.** ``out_sharding`` is any ``jax.sharding.Sharding`` (``NamedSharding``,
+  ``SingleDeviceSharding``, ...) or, with a mesh in context (``jax.set_mesh``), a
+  ``PartitionSpec`` of it, as JAX's; the result is laid out by it. Outside ``jit`` the array is
+  built with ``jax.make_array_from_callback``: each distinct shard of this process's devices is
+  generated alone (the core's ``block=``, the fans those of the whole shape), once, replicas
+  sharing its host buffer: a host makes only its own devices' shards, never the whole array
+  unless one of its devices holds it (``orthogonal``, whose every block needs the whole QR,
+  makes its matrix once and slices it); the values equal the unsharded call's bit for bit.
+  Under ``jit`` (the key traced) the callback makes the whole array, which is then constrained
+  to the sharding (``jax.sharding.reshard`` for a spec of ``Explicit`` axes,
+  ``jax.lax.with_sharding_constraint`` otherwise): XLA scatters it.
+- ``zeros``, ``ones`` and ``constant`` are ``jax.numpy``'s own fill (``jnp.full``): nothing
+  random to speed up, and XLA makes them inside ``jit`` without a callback; with
+  ``out_sharding`` outside ``jit``, made on the devices already sharded.
 
 Where it differs from JAX: the values (above); parameters are checked when the factory is called
 (JAX checks ``mode`` and ``distribution`` at the first call), with fastinit's messages (a ``scale``
 or ``stddev`` must be a real number, ``scale > 0``, ``uniform``'s ``scale > 0``, ``lower <
 upper``; ``mode`` and ``distribution`` must be JAX's values; ``truncated_normal(0.0)``
 gives zeros, as JAX's; a raw key must have JAX's raw-key shape); variance scaling with an axis
-used twice raises (JAX counts it twice); ``out_sharding``
-is applied to the result (``jax.device_put`` outside ``jit``,
-``jax.lax.with_sharding_constraint`` inside) rather than generated sharded.
+used twice raises (JAX counts it twice); ``out_sharding`` takes more than JAX's initializers
+(any ``Sharding``, meshes of ``Auto`` axes, ``orthogonal`` and ``delta_orthogonal``, and no
+mesh context needed for a ``NamedSharding`` outside ``jit``), with JAX's checks otherwise: a
+``PartitionSpec`` without a mesh in context, or a ``NamedSharding`` of a mesh other than the
+context's (unless both are all ``Auto``), raises ``ValueError``, anything else ``TypeError``;
+a ``NamedSharding`` of an empty mesh is no sharding.
 
 ``import fastinit`` never imports JAX; ``import fastinit.jax`` does.
 """
@@ -200,14 +215,57 @@ def _dry_run(bound: Initializer, shape: tuple, dtype: np.dtype) -> None:
 
 def _generate(bound: Initializer, key: Any, shape: tuple, dtype: np.dtype, out_sharding: Any):
     data = _key_data(key)
+    traced = isinstance(data, jax.core.Tracer) or _tracing()
+    sharding = _out_sharding(out_sharding, shape, traced)
     if isinstance(data, jax.core.Tracer):
         _dry_run(bound, shape, dtype)
         result = jax.pure_callback(functools.partial(_host, bound, shape, dtype),
                                    jax.ShapeDtypeStruct(shape, dtype), data,
                                    vmap_method="sequential")
-        return _placed(result, out_sharding)
-    host = _host(bound, shape, dtype, np.asarray(data))
-    return _placed(jax.device_put(host, may_alias=True), out_sharding)
+        return _constrained(result, sharding)
+    data = np.asarray(data)
+    if sharding is None:
+        return jax.device_put(_host(bound, shape, dtype, data), may_alias=True)
+    if traced:  # a concrete key inside jit (closed over): a constant, constrained as a tracer is
+        return _constrained(jnp.asarray(_host(bound, shape, dtype, data)), sharding)
+    return _sharded(bound, shape, dtype, data, sharding)
+
+
+def _sharded(bound: Initializer, shape: tuple, dtype: np.dtype, data: np.ndarray,
+             sharding: jax.sharding.Sharding) -> jax.Array:
+    """The array laid out by ``sharding``, each distinct shard (this process's) made alone
+    (``block=``) and once: replicas get the same host buffer."""
+    seed = _words_seed(data)
+    made: dict = {}
+    whole: list = []  # orthogonal's matrix, made once (a block of it costs the whole QR)
+    everything = tuple((0, n) for n in shape)
+
+    def shard(index: tuple) -> np.ndarray:
+        box = tuple(part.indices(n)[:2] for part, n in zip(index, shape))
+        if box not in made:
+            if box == everything:  # a replicated array, or one device's
+                made[box] = _host(bound, shape, dtype, data)
+                return made[box]
+            block = tuple(slice(a, b) for a, b in box)
+            out = _aligned_empty(tuple(b - a for a, b in box), dtype)
+            if bound.name == "orthogonal":
+                if not whole:
+                    whole.append(_host(bound, shape, dtype, data))
+                out[...] = whole[0][block]
+            else:
+                bound(shape, dtype=dtype, seed=seed, out=out, block=block)
+            made[box] = out
+        return made[box]
+    return jax.make_array_from_callback(shape, sharding, shard, dtype=dtype)
+
+
+def _tracing() -> bool:
+    """Whether a JAX transformation (``jit``, ``vmap``, ...) is tracing this call."""
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # pragma: no cover
+        return isinstance(jnp.zeros(()), jax.core.Tracer)
+    return not trace_state_clean()
 
 
 def _initializer(bound: Initializer, factory_dtype: Any, check: Callable | None = None,
@@ -363,27 +421,109 @@ def delta_orthogonal(scale: Any = 1.0, column_axis: int = -1,
 
 # --- constants: jax.numpy's own ----------------------------------------------------------------------
 
-def _placed(x: jax.Array, out_sharding: Any) -> jax.Array:
+def _out_sharding(out_sharding: Any, shape: tuple, traced: bool) -> jax.sharding.Sharding | None:
+    """``out_sharding`` checked as JAX checks it (``canonicalize_sharding``), but any
+    ``jax.sharding.Sharding`` taken: a ``PartitionSpec`` needs a mesh in context
+    (``jax.set_mesh``) and is a ``NamedSharding`` of it (outside ``jit``, of the concrete mesh);
+    a ``NamedSharding`` of an empty mesh is ``None``; one of a mesh other than the context's is
+    refused, unless both have only ``Auto`` axes; the sharding must fit the shape's rank."""
     if out_sharding is None:
+        return None
+    PartitionSpec, NamedSharding = jax.sharding.PartitionSpec, jax.sharding.NamedSharding
+    context = jax.sharding.get_abstract_mesh()
+    if isinstance(out_sharding, PartitionSpec):
+        if context.empty:
+            raise ValueError(f"out_sharding: a PartitionSpec needs a mesh in context (enter one "
+                             f"with jax.set_mesh) or pass a NamedSharding, got {out_sharding}")
+        sharding = NamedSharding(context if traced else _concrete_mesh(context), out_sharding)
+    elif not isinstance(out_sharding, jax.sharding.Sharding):
+        raise TypeError(f"out_sharding: expected a jax.sharding.Sharding (NamedSharding, "
+                        f"SingleDeviceSharding, ...), a PartitionSpec or None, got "
+                        f"{ck.shown(out_sharding)} of type {type(out_sharding).__name__}")
+    elif isinstance(out_sharding, NamedSharding):
+        mesh = out_sharding.mesh
+        if mesh.empty:
+            return None
+        if (not context.empty and context != mesh.abstract_mesh
+                and not (_all_auto(context) and _all_auto(mesh))):
+            raise ValueError(f"out_sharding: the context mesh {context} should match the mesh "
+                             f"of the sharding, {mesh.abstract_mesh}")
+        sharding = out_sharding
+        if not traced and isinstance(mesh, jax.sharding.AbstractMesh):  # the context's, concretely
+            sharding = NamedSharding(_concrete_mesh(mesh), out_sharding.spec,
+                                     memory_kind=out_sharding.memory_kind)
+    else:
+        sharding = out_sharding
+    check = getattr(sharding, "check_compatible_aval", None)  # JAX's rank check
+    if check is not None:
+        try:
+            check(shape)
+        except ValueError as e:
+            raise ValueError(f"out_sharding: {e}") from None
+    return sharding
+
+
+def _all_auto(mesh: Any) -> bool:
+    return all(t == jax.sharding.AxisType.Auto for t in mesh.axis_types)
+
+
+def _concrete_mesh(abstract: Any) -> jax.sharding.Mesh:
+    """The context's concrete mesh (``jax.set_mesh``), which ``abstract`` must be."""
+    mesh = jax.sharding.get_mesh()
+    if mesh.empty or mesh.abstract_mesh != abstract:
+        raise ValueError(f"out_sharding: outside jax.jit a sharding of the abstract mesh "
+                         f"{abstract} needs that mesh in context (jax.set_mesh)")
+    return mesh
+
+
+def _constrained(x: jax.Array, sharding: jax.sharding.Sharding | None) -> jax.Array:
+    """``x`` (a tracer) constrained to ``sharding``: ``jax.sharding.reshard`` where its spec
+    uses only ``Explicit`` axes of a mesh that has some, else
+    ``jax.lax.with_sharding_constraint``."""
+    if sharding is None:
         return x
-    if isinstance(x, jax.core.Tracer):
-        return jax.lax.with_sharding_constraint(x, out_sharding)
-    return jax.device_put(x, out_sharding)
+    if isinstance(sharding, jax.sharding.NamedSharding):
+        mesh = sharding.mesh
+        explicit = {n for n, t in zip(mesh.axis_names, mesh.axis_types)
+                    if t == jax.sharding.AxisType.Explicit}
+        used = set()
+        for entry in sharding.spec:
+            if isinstance(entry, str):
+                used.add(entry)
+            elif isinstance(entry, (tuple, list)):
+                used.update(entry)
+        if explicit and used <= explicit:
+            return jax.sharding.reshard(x, sharding)
+    return jax.lax.with_sharding_constraint(x, sharding)
+
+
+def _fill(shape: Any, value: Any, dtype: Any, out_sharding: Any) -> jax.Array:
+    """``jnp.full(shape, value, dtype)``; with a sharding, made sharded on the devices (outside
+    a transformation: one shard broadcast on a device and copied to the others, or, for an array
+    ``value``, a ``jit`` with ``out_shardings``) or constrained to it (a tracer)."""
+    shape, dt = _shape(shape), _dtype(dtype)
+    traced = _tracing()
+    sharding = _out_sharding(out_sharding, shape, traced)
+    if sharding is None or traced:
+        return _constrained(jnp.full(shape, value, dt), sharding)
+    if np.ndim(value) == 0:
+        return jnp.full(shape, value, dt, device=sharding)
+    return jax.jit(functools.partial(jnp.full, shape, value, dt), out_shardings=sharding)()
 
 
 def zeros(key: Any, shape: Sequence[int], dtype: Any = None, out_sharding: Any = None) -> jax.Array:
     """``jax.nn.initializers.zeros``: ``jnp.zeros`` (the key is ignored)."""
-    return _placed(jnp.zeros(_shape(shape), _dtype(dtype)), out_sharding)
+    return _fill(shape, 0, dtype, out_sharding)
 
 
 def ones(key: Any, shape: Sequence[int], dtype: Any = None, out_sharding: Any = None) -> jax.Array:
     """``jax.nn.initializers.ones``: ``jnp.ones`` (the key is ignored)."""
-    return _placed(jnp.ones(_shape(shape), _dtype(dtype)), out_sharding)
+    return _fill(shape, 1, dtype, out_sharding)
 
 
 def constant(value: Any, dtype: Any = None) -> Callable[..., jax.Array]:
     """``jax.nn.initializers.constant``: ``jnp.full(shape, value, dtype)`` (an array ``value``
     broadcast to the shape, as JAX)."""
     def init(key: Any, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None) -> jax.Array:
-        return _placed(jnp.full(_shape(shape), value, _dtype(dtype)), out_sharding)
+        return _fill(shape, value, dtype, out_sharding)
     return init

@@ -7,7 +7,7 @@ errors, warnings and return values::
     init.kaiming_uniform_(layer.weight, a=5 ** 0.5)
     init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04, generator=g)
 
-Two more ways, beyond ``__all__`` (which lists torch.nn.init's names only):
+More, beyond ``__all__`` (which lists torch.nn.init's names only):
 
 - :class:`patch`: a context manager (or decorator) inside which ``torch.nn.init``'s functions,
   wherever they were imported, and the ``Tensor.normal_``/``uniform_`` methods run on these
@@ -16,6 +16,17 @@ Two more ways, beyond ``__all__`` (which lists torch.nn.init's names only):
 - :func:`init_module`: a whole module re-initialized as its ``reset_parameters`` would (or as
   Hugging Face's ``_init_weights``, ``scheme="hf"``), each parameter seeded by its qualified name
   through :class:`fastinit.Key`; works on ``meta``-built modules after ``to_empty``.
+- :func:`init_shard_`: a shard made by hand (FSDP flat parameters, Megatron-style tensor
+  parallelism) filled with its block of the whole tensor an initializer makes.
+
+**DTensors** (``torch.distributed.tensor``, FSDP2's ``fully_shard``) whose placements are all
+``Shard(dim)`` or ``Replicate()``, on any mesh, uneven shards included: every function here (and
+so :func:`init_module` and :func:`patch`) fills each rank's local shard alone with its block of
+the tensor one process would make, bit for bit, without communication: the shards of one seed put
+together are the unsharded tensor. Seeds drawn from torch's generators are drawn on every rank
+(one per call, the rank's shard empty or not), so the ranks agree when their generators are
+seeded alike (``torch.manual_seed(n)`` on every rank; ``seed=`` needs nothing). Meta DTensors are
+left as they are, as meta tensors; ``module.to_empty(device=...)`` materializes them.
 
 Each function fills the tensor in place (CPU tensors through a numpy view of their memory,
 CUDA tensors through ``__cuda_array_interface__``), bumps its version counter as torch's in-place
@@ -49,7 +60,8 @@ What differs from torch:
   complex128, or for the constant patterns also the integer and bool ones; sparse layouts;
   subclasses that override
   ``__torch_function__``; tensors whose elements share memory, as after ``expand()``; fake
-  tensors while ``torch.compile`` or a dispatch mode such as ``FakeTensorMode`` traces).
+  tensors while ``torch.compile`` or a dispatch mode such as ``FakeTensorMode`` traces;
+  DTensors with a ``Partial`` or ``_StridedShard`` placement).
   ``seed=`` is refused there. 0-d tensors and bools are taken as numbers, as torch takes them.
 - A non-contiguous tensor (CPU or CUDA) is filled chunk by chunk, with no temporary of its
   size; ``orthogonal_`` on one uses a full-size scratch matrix, as its QR needs.
@@ -59,6 +71,7 @@ from __future__ import annotations
 import math
 import contextlib
 import operator
+import sys
 import threading
 import types
 import warnings
@@ -108,11 +121,13 @@ def _fastinit_fills(tensor: Any, dtypes: tuple, seed: Any) -> bool:
     does not fill."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"tensor: expected a torch.Tensor, got {type(tensor).__name__}")
-    ours = (tensor.device.type in ("cpu", "cuda", "meta") and tensor.dtype in dtypes
-            and tensor.layout is torch.strided and not tensor.is_conj() and not tensor.is_neg()
-            and not torch.overrides.has_torch_function_unary(tensor)
+    local, _ = _as_shard(tensor)  # a DTensor: its local shard is what is written
+    ours = (local is not None
+            and local.device.type in ("cpu", "cuda", "meta") and local.dtype in dtypes
+            and local.layout is torch.strided and not local.is_conj() and not local.is_neg()
+            and not torch.overrides.has_torch_function_unary(local)
             # elements sharing memory (expand()): torch's own function fills or refuses them
-            and not any(s == 0 and n > 1 for n, s in zip(tensor.shape, tensor.stride()))
+            and not any(s == 0 and n > 1 for n, s in zip(local.shape, local.stride()))
             # fake and functional tensors under tracing (torch.compile, FakeTensorMode): no memory
             and not torch.compiler.is_compiling() and not _dispatch_mode_active())
     if not ours and seed is not None:
@@ -161,10 +176,55 @@ def _drawn(tensor: Tensor, seed: Any) -> Tensor:
 
 def _fill(tensor: Tensor, fn: Callable[..., Any], **params: Any) -> Tensor:
     """``fn(out=tensor, **params)``, in place; 0-d tensors and bools among the parameters as
-    numbers."""
+    numbers. A DTensor's local shard is filled with its block of the full tensor
+    (:func:`_as_shard`), and the seed is drawn on every rank, its shard empty or not."""
     params = {k: v if k == "seed" else _as_number(v) for k, v in params.items()}
-    fn(out=tensor, **params)
+    local, block = _as_shard(tensor)
+    if local is tensor:
+        fn(out=tensor, **params)
+        return tensor
+    if local.numel():
+        fn(*tensor.shape, out=local, block=block, **params)
+    _drawn(tensor, params.get("seed"))
+    if not tensor.is_inference():
+        torch.autograd.graph.increment_version(tensor)  # the DTensor's own counter, as its ops do
     return tensor
+
+
+# --- DTensors: each rank fills its own shard --------------------------------------------------------
+
+def _dtensor_type() -> type | None:
+    """``torch.distributed.tensor.DTensor`` where that module is loaded (else no tensor is one);
+    never imports it."""
+    mod = sys.modules.get("torch.distributed.tensor")
+    return getattr(mod, "DTensor", None) if mod is not None else None
+
+
+def _as_shard(tensor: Tensor) -> tuple[Tensor | None, tuple | None]:
+    """(the tensor fastinit writes, the block of the full tensor it holds).
+
+    A plain tensor: ``(tensor, None)``. A DTensor whose placements are all ``Shard(dim)`` or
+    ``Replicate()`` (any mesh, uneven shards too): its local tensor (``to_local()``, sharing its
+    memory) and that rank's block, ``slice(offset, offset + size)`` per dimension from torch's
+    ``compute_local_shape_and_global_offset``; on a rank outside the mesh, its empty local
+    tensor and ``()``. Another DTensor (``Partial``, ``_StridedShard``): ``(None, None)``, for
+    torch's own function."""
+    dtensor = _dtensor_type()
+    if dtensor is None or not isinstance(tensor, dtensor):
+        return tensor, None
+    from torch.distributed.tensor import Replicate, Shard
+    if not all(type(p) in (Shard, Replicate) for p in tensor.placements):
+        return None, None
+    with torch.no_grad():
+        local = tensor.to_local()
+    mesh = tensor.device_mesh
+    if not mesh._is_current_rank_part_of_mesh():
+        return local, ()
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    shape, offset = compute_local_shape_and_global_offset(tensor.shape, mesh, tensor.placements)
+    if tuple(local.shape) != tuple(shape) or len(offset) != tensor.dim():
+        return None, None
+    return local, tuple(slice(o, o + n) for o, n in zip(offset, shape))
 
 
 def _probe(tensor: Tensor) -> Tensor:
@@ -925,9 +985,17 @@ def _const(tensor: Tensor | None, value: float) -> None:
 
 
 def _zero_row(weight: Tensor, index: int | None) -> None:
-    if index is not None and not weight.is_meta and weight.numel():
-        with torch.no_grad():
+    if index is None or weight.is_meta or not weight.numel():
+        return
+    local, block = _as_shard(weight)
+    with torch.no_grad():
+        if local is None or local is weight:
             weight[index].fill_(0)
+        elif block:  # a DTensor: the row, where this rank's shard holds it
+            row = operator.index(index) % weight.size(0)
+            if block[0].start <= row < block[0].stop and local.numel():
+                local[row - block[0].start].fill_(0)
+                torch.autograd.graph.increment_version(weight)
 
 
 def _own(mod: Any, base: type, method: str = "reset_parameters") -> bool:
@@ -1122,6 +1190,17 @@ def init_module(module: torch.nn.Module, seed: Any = None, scheme: Literal["torc
     rotary embeddings as above. (A model class that overrides ``_init_weights`` has its own
     rules: build it under :func:`patch` instead.)
 
+    **DTensor parameters** (``distribute_tensor``, ``distribute_module``, FSDP2's
+    ``fully_shard``; placements ``Shard(dim)`` and ``Replicate()``, any mesh, uneven shards too):
+    each rank fills its own local shard (``param.to_local()``) with its block of the tensor the
+    same rule and seed give the unsharded parameter, so a module initialized on one process and
+    then sharded equals the module sharded and then initialized, shard by shard, with no
+    communication. The same per-name seeds apply; ``seed=None`` draws on every rank, so pass
+    ``seed=`` (or seed every rank alike). A module built on the ``meta`` device and sharded is
+    materialized first, as above (``model.to_empty(device="cuda")`` after ``fully_shard``). A
+    module without a rule, run through its ``reset_parameters`` under :func:`patch`, shards
+    exactly too where that method calls ``torch.nn.init``'s functions on whole parameters.
+
     Args:
         module: the ``torch.nn.Module`` to initialize in place (meta tensors are left as they are)
         seed: an int, a :class:`fastinit.Key` or None (one draw from torch's default generator)
@@ -1189,4 +1268,143 @@ def _reset_forked(mod: Any, key: Any) -> None:
         for i in cuda:
             torch.cuda.default_generators[i].manual_seed(key.value)
         mod.reset_parameters()
+
+
+# --- init_shard_(): a hand-made shard of a tensor ----------------------------------------------------
+
+def _initializer_of(initializer: Any) -> Any:
+    """``initializer`` as a :class:`fastinit.Initializer`: one as it is, a core function
+    (``fastinit.normal``) unbound, an identifier or config through :func:`fastinit.get`."""
+    from ._checks import shown
+    from .initializer import FUNCTIONS, Initializer
+    if isinstance(initializer, Initializer):
+        return initializer
+    name = getattr(initializer, "__name__", None)
+    if callable(initializer) and isinstance(name, str) and FUNCTIONS.get(name) is initializer:
+        return Initializer(name)
+    if isinstance(initializer, (str, dict)):
+        from .registry import get
+        try:
+            resolved = get(initializer)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"initializer: {e}") from None
+        if isinstance(resolved, Initializer):
+            return resolved
+    raise TypeError(f"initializer: expected a fastinit.Initializer (e.g. "
+                    f"fastinit.kaiming_uniform(a=5 ** 0.5)), a fastinit function or an identifier "
+                    f"for fastinit.get, got {shown(initializer)}")
+
+
+def _dims(name: str, value: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``value`` as a tuple of ints >= 0 (from a torch.Size, tuple or list), one per dimension
+    of ``shape`` (``local``'s); errors name ``name``."""
+    from ._checks import shown
+    if isinstance(value, Tensor) or not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name}: expected a sequence of ints (a tuple, list or torch.Size), "
+                        f"got {shown(value)}")
+    dims = []
+    for k, d in enumerate(value):
+        try:
+            if isinstance(d, bool):
+                raise TypeError
+            d = operator.index(d)
+        except TypeError:
+            raise TypeError(f"{name}: expected ints, got {shown(value[k])} at index {k} of "
+                            f"{shown(value)}") from None
+        if d < 0:
+            raise ValueError(f"{name}: expected ints >= 0, got {d} at index {k} of {shown(value)}")
+        dims.append(d)
+    if len(dims) != len(shape):
+        raise ValueError(f"{name}: expected {len(shape)} entries, one per dimension of local "
+                         f"(shape {shown(shape)}), got {len(dims)}: {shown(value)}")
+    return tuple(dims)
+
+
+def init_shard_(local: Tensor, global_shape: Any, offsets: Any, initializer: Any, *,
+                seed: Any = None, generator: torch.Generator | None = None) -> Tensor:
+    r"""Fill ``local`` with its shard of the tensor ``initializer`` would make of shape
+    ``global_shape``: the block ``[offsets[k] : offsets[k] + local.shape[k]]`` along every
+    dimension ``k``, bit for bit, in time proportional to the shard.
+
+    For frameworks that shard by hand (FSDP's flat parameters, Megatron-style tensor
+    parallelism): each rank fills its own piece, and the pieces put together are the tensor one
+    process would have made with the same initializer and seed, whatever the sharding. Fans are
+    those of ``global_shape``, so ``kaiming_uniform(a=5 ** 0.5)`` on a row shard of a
+    ``Linear(1024, 4096)`` weight has the bound of the whole weight. (``orthogonal``, one QR of
+    the whole matrix, computes it all on every rank.) DTensors need none of this:
+    :func:`init_module` and this module's functions fill a DTensor's local shard themselves.
+
+    Args:
+        local: the shard to fill in place: a CPU or CUDA `torch.Tensor` (non-contiguous ones
+            too), of a dtype the initializer fills (float16, bfloat16, float32, float64, ...);
+            a meta tensor is returned as it is
+        global_shape: the shape of the whole tensor (ints, as many as ``local.dim()``)
+        offsets: where ``local`` starts in the whole tensor, one int per dimension (0 for a
+            dimension that is not split), with ``offsets[k] + local.shape[k] <=
+            global_shape[k]``
+        initializer: a :class:`fastinit.Initializer` (``fastinit.kaiming_uniform(a=5 ** 0.5)``,
+            ``fastinit.normal(std=0.02)``), a fastinit function (``fastinit.orthogonal``, its
+            defaults), or an identifier :func:`fastinit.get` takes (``"torch.xavier_uniform_"``,
+            ``"he_normal"``: Keras' meaning, as ``get`` gives it)
+        seed: fastinit's seed (an int or a :class:`fastinit.Key`), the same on every rank;
+            overrides one bound in ``initializer``
+        generator: the torch Generator to draw the seed from instead (one 64-bit draw)
+
+    With neither ``seed`` nor ``generator`` nor a seed bound in ``initializer``, one seed is
+    drawn from torch's default generator of ``local``'s device, as this module's functions
+    draw theirs: the shards fit together only if every rank's generator is in the same state
+    (``torch.manual_seed(n)`` with one ``n`` on all ranks). A seed is drawn on every call whose
+    whole tensor has elements, the shard empty or not, so the generators stay in step. Bad
+    arguments (numbers of dimensions, shapes or offsets that do not fit, a dtype the
+    initializer does not fill) raise ``ValueError`` or ``TypeError`` naming the parameter, before anything is
+    written or drawn. Returns ``local``.
+
+    Examples:
+        >>> # rank r of 2 holds rows [r * 2048, (r + 1) * 2048) of a Linear(1024, 4096) weight
+        >>> w = torch.empty(2048, 1024, dtype=torch.bfloat16)
+        >>> fastinit.torch.init_shard_(w, (4096, 1024), (rank * 2048, 0),
+        ...                            fastinit.kaiming_uniform(a=5 ** 0.5), seed=fastinit.Key(0).child("w"))
+        >>> # a column shard of an embedding table
+        >>> e = torch.empty(50304, 384)
+        >>> fastinit.torch.init_shard_(e, (50304, 768), (0, 384 * rank), fastinit.normal(std=0.02), seed=1)
+    """
+    from ._checks import shown
+    if not isinstance(local, Tensor):
+        raise TypeError(f"local: expected a torch.Tensor, got {type(local).__name__}")
+    dtensor = _dtensor_type()
+    if dtensor is not None and isinstance(local, dtensor):
+        raise TypeError("local: a DTensor; pass its local tensor (local.to_local()) with its "
+                        "global shape and offsets, or fill the DTensor itself with "
+                        "fastinit.torch.init_module or this module's functions, which find its shard")
+    shape = tuple(local.shape)
+    full = _dims("global_shape", global_shape, shape)
+    offs = _dims("offsets", offsets, shape)
+    for k in range(len(shape)):
+        if offs[k] + shape[k] > full[k]:
+            raise ValueError(f"offsets: offsets[{k}] + local.shape[{k}] = {offs[k]} + {shape[k]} "
+                             f"exceeds global_shape[{k}] = {full[k]} (offsets {shown(offsets)}, "
+                             f"local shape {shown(shape)}, global_shape {shown(global_shape)})")
+    init = _initializer_of(initializer)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator, got {type(generator).__name__}")
+    if seed is not None or generator is not None:
+        s = _seed(local, generator, seed)
+    elif init.params.get("seed") is not None:
+        s = init.params["seed"]
+    else:
+        s = _seed(local, None, None)
+    if local.is_meta or math.prod(full) == 0:
+        return local
+    block = tuple(slice(o, o + d) for o, d in zip(offs, shape))
+    try:
+        init(*full, out=local, block=block, seed=s)
+    except (TypeError, ValueError) as e:  # the core's checks, before anything is written
+        msg = str(e)
+        if msg.startswith("out: "):
+            raise type(e)("local: " + msg[len("out: "):]) from None
+        raise
+    _drawn(local, s)
+    return local
+
+
 from ._torch_save import save_initialized  # noqa: E402  (writes a meta-built model to safetensors)

@@ -21,7 +21,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from .bits import f32_to_bf16_bits, f32_to_f16_bits
-from .rng import BLOCK
+from .rng import BLOCK, LANES
 
 MAX_TASKS = 256  # enough tasks to balance any core count, few enough that scratch allocation is free
 
@@ -121,6 +121,19 @@ def target(out, tmp, w):
     if first >= lo and first + BLOCK <= hi:
         return out, first + shift
     return tmp, 0
+
+
+@njit(inline="always")
+def positions(w):
+    """(p0, p1): the positions [p0, p1) of each lane that the block of ``w`` must generate,
+    (0, POSITIONS) for a whole block; a cut block's kernels skip the outputs before p0 (their
+    values are never computed) and stop after p1, so a short run costs little more than its
+    elements."""
+    b, shift, lo, hi = w
+    first = b * BLOCK
+    a = max(first, lo) - first
+    z = min(first + BLOCK, hi) - first
+    return a // LANES, (z - 1) // LANES + 1
 
 
 @njit(inline="always")

@@ -21,10 +21,10 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, positions, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .simd import wide_vectors
-from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _u = np.uint32
@@ -81,17 +81,26 @@ def normal_values64(x, y, std, m):
     return fma(std, z0, m), fma(std, z1, m)
 
 
-def normal_block(dst, off, s0, s1, h, means, std, scratch):
-    """Generate one block of N(means[lane], std) into dst[off:off + BLOCK]; ``h`` (``halves()``)
-    is scratch for the 32-bit halves of the states, ``scratch`` a block of float32 for 16-bit
+def normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+    """Generate one block of N(means[lane], std) into dst[off:off + BLOCK], positions [p0, p1)
+    of each lane at least (``blocks.positions``; whole groups of 4); ``h`` (``halves()``) is
+    scratch for the 32-bit halves of the states, ``scratch`` a block of float32 for 16-bit
     outputs."""
 
 
+@njit(inline="always")
+def _groups(p0, p1):
+    """The loops' k range for positions [p0, p1): k even, positions 2k .. 2k + 3 per step."""
+    return p0 // 4 * 2, min((p1 + 3) // 4 * 2, PAIRS)
+
+
 @overload(normal_block)
-def _normal_block(dst, off, s0, s1, h, means, std, scratch):
+def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
     if dst.dtype.bitwidth == 64:
-        def impl(dst, off, s0, s1, h, means, std, scratch):
-            for k in range(0, PAIRS, 2):
+        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+            k0, k1 = _groups(p0, p1)
+            skip_lanes(s0, s1, 2 * k0)  # four outputs per step of k (two)
+            for k in range(k0, k1, 2):
                 row = _U(off) + _U(2 * LANES * k)
                 for lane in range(s0.size):
                     x, a, b = xoroshiro128p(s0[lane], s1[lane])
@@ -108,27 +117,30 @@ def _normal_block(dst, off, s0, s1, h, means, std, scratch):
                     dst[row + _U(2 * LANES + lane)] = v2
                     dst[row + _U(3 * LANES + lane)] = v3
     elif dst.dtype.bitwidth == 32:
-        def impl(dst, off, s0, s1, h, means, std, scratch):
-            _normal_block32(dst, off, s0, s1, h, means, std)
+        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+            _normal_block32(dst, off, s0, s1, h, means, std, p0, p1)
     else:
         # 16-bit outputs: the block's float32 values first, into scratch that stays in cache,
         # then rounded and stored in a second loop. Stored straight from the lane loop, 16-bit
         # elements led the vectorizer to a width of 32 lanes, more than the loop's 16, and so
         # to its scalar remainder (float16 and bfloat16 ran at 60-70% of float32's rate)
-        def impl(dst, off, s0, s1, h, means, std, scratch):
-            _normal_block32(scratch, 0, s0, s1, h, means, std)
-            for i in range(BLOCK):
+        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+            _normal_block32(scratch, 0, s0, s1, h, means, std, p0, p1)
+            k0, k1 = _groups(p0, p1)
+            for i in range(2 * LANES * k0, 2 * LANES * k1):
                 put(dst, _U(off) + _U(i), scratch[i])
     return impl
 
 
 @njit(forceinline=True, error_model="numpy")
-def _normal_block32(dst, off, s0, s1, h, means, std):
+def _normal_block32(dst, off, s0, s1, h, means, std, p0, p1):
     """``normal_block`` for float32 values, into the float32 array ``dst``."""
     s0h, s0l, s1h, s1l = h
+    k0, k1 = _groups(p0, p1)
+    skip_lanes(s0, s1, k0)  # two outputs per step of k (two)
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     sd = _f(std)
-    for k in range(0, PAIRS, 2):
+    for k in range(k0, k1, 2):
         row = _U(off) + _U(2 * LANES * k)
         for lane in range(s0h.size):
             ph, pl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
@@ -180,5 +192,5 @@ def fill_normal(out, seed, start, means, std):
                 continue
             dst, off = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, h, m, std, scratch)
+            normal_block(dst, off, s0, s1, h, m, std, scratch, *positions(w))
             finish(out, tmp, w)

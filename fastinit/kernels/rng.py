@@ -93,6 +93,17 @@ _u18, _u23, _u28 = _u(18), _u(23), _u(28)
 
 
 @njit(inline="always")
+def skip_lanes(s0, s1, steps):
+    """Advance every lane's stream by ``steps`` outputs (the positions of a block before the
+    first one a cut block needs: their outputs, not their values)."""
+    for _ in range(steps):
+        for lane in range(s0.size):
+            _, a, b = xoroshiro128p(s0[lane], s1[lane])
+            s0[lane] = a
+            s1[lane] = b
+
+
+@njit(inline="always")
 def xoroshiro128p_32(ah, al, bh, bl):
     """One step of xoroshiro128+ from s0 = (ah, al), s1 = (bh, bl): returns the output's halves
     (rh, rl) and the new states' halves (ah, al, bh, bl)."""

@@ -37,7 +37,7 @@ from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
-from .blocks import finish, locate, plan, target, task_blocks
+from .blocks import finish, locate, plan, positions, target, task_blocks
 from .normal import normal_block, value_means
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, halves, mix64, seed_lanes
@@ -334,10 +334,12 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
                 continue
             dst, off = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, hv, means, std, values)
+            p0, p1 = positions(w)
+            normal_block(dst, off, s0, s1, hv, means, std, values, p0, p1)
             first = b * BLOCK
-            n = min(BLOCK, total - first)  # the cut last block: only the tensor's elements
-            mask_block(dst, off, first, n, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
+            a = max(first, w[2]) - first  # the elements of the block the output needs
+            z = min(first + BLOCK, w[3], total) - first
+            mask_block(dst, off + a, first + a, z - a, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
             finish(out, tmp, w)
 
 

@@ -39,7 +39,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, positions, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import wide_vectors
@@ -349,11 +349,12 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             if blk < 0:  # a span's unit past its run's end
                 continue
             dst, off = target(out, tmp, w)
+            need = positions(w)[1]  # a cut block stops once its last needed position is filled
             seed_lanes(seed, blk, s0, s1)
             count[:] = 0
             least = 0
             first = 0
-            while least < POSITIONS:
+            while least < need:
                 if kind == NORMAL:
                     _normal(s0, s1, cand, ok, p, vmin, vmax)
                 elif kind == UNIFORM:

@@ -14,9 +14,9 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
+from .blocks import finish, locate, plan, positions, put, target, task_blocks
 from .simd import wide_vectors
-from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .rng import BLOCK, LANES, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _f = np.float32
@@ -38,17 +38,19 @@ def uniform_value64(x, sc, low, vmin, vmax):
     return min(max(fma(u53_to_f64(x >> _U(11)), sc, low), vmin), vmax)
 
 
-def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
-    """Generate one block of uniform values into dst[off:off + BLOCK]; ``h`` (``halves()``) is
-    scratch for the 32-bit halves of the states."""
+def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
+    """Generate one block of uniform values into dst[off:off + BLOCK], positions [p0, p1) of
+    each lane at least (``blocks.positions``); ``h`` (``halves()``) is scratch for the 32-bit
+    halves of the states."""
 
 
 @overload(uniform_block)
-def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
+def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     if dst.dtype.bitwidth == 64:
-        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax):
+        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
             sc = scale * _2M53
-            for p in range(2 * PAIRS):
+            skip_lanes(s0, s1, p0)  # one output per position
+            for p in range(p0, p1):
                 row = _U(off) + _U(LANES * p)
                 for lane in range(s0.size):
                     x, a, b = xoroshiro128p(s0[lane], s1[lane])
@@ -56,14 +58,15 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax):
                     s1[lane] = b
                     dst[row + _U(lane)] = uniform_value64(x, sc, low, vmin, vmax)
     else:
-        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax):
+        def impl(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
             s0h, s0l, s1h, s1l = h
+            skip_lanes(s0, s1, p0 // 2)  # one output per pair of positions (2k, 2k + 1)
             split_lanes(s0, s1, s0h, s0l, s1h, s1l)
             sc = _f(scale) * _2M24
             lo = _f(low)
             vlo = _f(vmin)
             vhi = _f(vmax)
-            for k in range(PAIRS):
+            for k in range(p0 // 2, (p1 + 1) // 2):
                 row = _U(off) + _U(2 * LANES * k)
                 for lane in range(s0h.size):
                     rh, rl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
@@ -94,6 +97,7 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off = target(out, tmp, w)
+            p0, p1 = positions(w)
             seed_lanes(seed, b, s0, s1)
-            uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax)
+            uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1)
             finish(out, tmp, w)
