@@ -3,6 +3,7 @@
     fastinit init kaiming_uniform 4096 4096 --param a=2.23606797749979 --seed 0 -o w.npy
     fastinit init torch.normal_ 32000 4096 --param std=0.02 --dtype bfloat16 -o embed.safetensors
     fastinit init --spec model.json --seed 0 --max-shard-size 5GB -o model.safetensors
+    fastinit init --spec model.json --seed 0 --workers 8 -o model.zarr
     fastinit bench --size 10000000 --plot bench.png
     fastinit warmup --dtypes float32 bfloat16
     fastinit info
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import json
+import math
 import os
 import sys
 import time
@@ -29,6 +32,15 @@ COMMANDS = ("init", "bench", "warmup", "info")
 
 class UsageError(Exception):
     """Bad input from the command line: exit status 2."""
+
+
+#: the threads that make and write a Zarr store's chunks without a cluster
+LOCAL_THREADS = 4
+
+
+class ClusterError(Exception):
+    """dask failed while writing a Zarr store (a cluster that does not start, a worker that
+    dies): exit status 1, nothing written."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +69,17 @@ A spec (--spec) is JSON:
 ("tensors" may also be an object of names to entries.) Each tensor is seeded with
 fastinit.Key(seed).child(name); --seed overrides the spec's seed, --dtype its default dtype.
 
+A Zarr store (-o STORE.zarr; needs pip install 'fastinit[dask]') is written by dask, chunk by
+chunk, each chunk made and written by the worker that runs it (fastinit.dask): on a
+LocalCluster of N worker processes with --workers N, on an existing cluster with --scheduler
+ADDRESS (its workers must see STORE's directory: a shared file system), else on local threads.
+One tensor without --name is the store's root array; with --name, or --spec, the store is a
+group of arrays named after the tensors. The values are the same bits as the in-memory tensor
+(orthogonal is made whole in one task, as for files); bfloat16, which Zarr lacks, is stored as
+its uint16 bits with the attribute "fastinit.dtype": "bfloat16" (read it back with
+.view(ml_dtypes.bfloat16)). Chunks: --chunks for one tensor, else blocks of leading-axis rows
+of about --chunk-size.
+
 Initializer names are fastinit.get's: Keras identifiers ("he_normal", "normal": Keras' std 0.05),
 "<framework>.<name>" for torch, keras, jax, lux, keraflow (their defaults and parameter names:
 "torch.normal_" takes std=, "jax.normal" stddev=), "fastinit.<name>"; --list prints them.
@@ -66,20 +89,22 @@ Memory stays at about 170 MB plus --chunk-size (64 MiB) whatever the file's size
 
 def _add_init(sub) -> None:
     p = sub.add_parser(
-        "init", help="initialize a tensor (or a spec's tensors) straight into a .npy or .safetensors file",
+        "init", help="initialize a tensor (or a spec's tensors) straight into a .npy, .safetensors or .zarr file",
         description="Initialize a tensor, or a spec's named tensors, straight into a .npy or .safetensors "
-                    "file, block of rows by block of rows (bounded memory), atomically.",
+                    "file, block of rows by block of rows (bounded memory), or into a Zarr store with "
+                    "dask (chunk by chunk, on a cluster's workers), atomically.",
         epilog=_INIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("initializer", nargs="?", metavar="INITIALIZER",
                    help="an initializer name, e.g. kaiming_uniform, torch.normal_, he_normal, jax.lecun_normal")
     p.add_argument("dims", nargs="*", metavar="DIM", help="the tensor's shape, e.g. 4096 4096")
-    p.add_argument("-o", "--output", metavar="FILE", help="FILE.npy or FILE.safetensors (required)")
+    p.add_argument("-o", "--output", metavar="FILE", help="FILE.npy, FILE.safetensors or STORE.zarr (required)")
     p.add_argument("--dtype", help="float32 (default), float16, bfloat16, float64, complex64, ...")
     p.add_argument("--seed", help="an integer seed (default: a random one, printed)")
     p.add_argument("--layout", help="fan convention: torch, keras, jax, lux, keraflow")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="an initializer parameter (repeatable): --param std=0.02 --param mode=fan_out")
-    p.add_argument("--name", help="the tensor's name in a .safetensors file (default: weight)")
+    p.add_argument("--name", help="the tensor's name in a .safetensors file (default: weight), or the "
+                                     "array's in a Zarr group (default: the store is the array)")
     p.add_argument("--spec", metavar="SPEC.json", help="many named tensors from a JSON spec (see below)")
     p.add_argument("--max-shard-size", metavar="SIZE",
                    help="safetensors shards of at most SIZE (e.g. 5GB, 512MiB) and Hugging Face's index")
@@ -87,7 +112,15 @@ def _add_init(sub) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress bar on stderr (default: when stderr is a terminal)")
     p.add_argument("--chunk-size", default="64MiB", metavar="SIZE",
-                   help="the buffer each block of rows is made in (default 64MiB)")
+                   help="the buffer each block of rows is made in (default 64MiB); for .zarr, the size of "
+                        "the chunks (blocks of leading-axis rows)")
+    p.add_argument("--chunks", metavar="N,N,...",
+                   help=".zarr, one tensor: its chunks, one size per axis or one for all (-1: the whole axis), or 'auto'")
+    p.add_argument("--workers", metavar="N",
+                   help=".zarr: make and write the chunks on a dask LocalCluster of N worker processes")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help=".zarr: on an existing dask cluster (e.g. tcp://10.0.0.1:8786), whose workers "
+                        "write into STORE (a shared file system)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.add_argument("--list", action="store_true", help="list the initializer names and exit")
     p.set_defaults(run=_run_init)
@@ -164,8 +197,13 @@ def _run_init(args) -> int:
                          "(HeNormal, ...).\n")
         return 0
     if not args.output:
-        raise UsageError("-o FILE is required: -o FILE.npy or -o FILE.safetensors")
-    fmt = files.target_format(args.output, "-o")
+        raise UsageError("-o FILE is required: -o FILE.npy, -o FILE.safetensors or -o STORE.zarr")
+    fmt = ".zarr" if _is_zarr(args.output) else files.target_format(args.output, "-o")
+    if fmt == ".zarr":
+        workers = _zarr_args(args)
+    elif args.chunks is not None or args.workers is not None or args.scheduler is not None:
+        flag = "--chunks" if args.chunks is not None else "--workers" if args.workers is not None else "--scheduler"
+        raise UsageError(f"{flag}: only for a Zarr store (-o STORE.zarr)")
     chunk = files.parse_size(args.chunk_size, "--chunk-size")
     if args.max_shard_size is not None:
         if fmt != ".safetensors":
@@ -194,6 +232,9 @@ def _run_init(args) -> int:
                              "or --spec SPEC.json")
         if not args.dims:
             raise UsageError(f"give the shape after the initializer: fastinit init {args.initializer} 4096 4096 -o ...")
+        if args.chunks is not None and fmt == ".zarr" and len(args.chunks.split(",")) not in (1, len(args.dims)):
+            raise UsageError(f"--chunks: {args.chunks!r} gives {len(args.chunks.split(','))} sizes for "
+                             f"{len(args.dims)} dimensions")
         if args.name is not None and fmt == ".npy":
             raise UsageError("--name: a .npy file holds one unnamed tensor; drop --name or write .safetensors")
         shape = _dims(args.dims)
@@ -208,6 +249,19 @@ def _run_init(args) -> int:
         except (TypeError, ValueError) as e:
             raise UsageError(f"{args.initializer}: {e}") from None
         meta = {}
+    if fmt == ".zarr":
+        if args.spec is not None and args.chunks is not None:
+            raise UsageError("--chunks: the spec's tensors have their own shapes; give --chunk-size")
+        meta.setdefault("fastinit.seed", str(Key(seed).value))
+        seconds, total = _write_zarr(args, planned, meta, chunk, workers)
+        if not args.quiet:
+            what = f"{len(planned)} tensors, " if len(planned) > 1 else ""
+            rate = f", {files.human(total / seconds)}/s" if seconds > 0 and total else ""
+            on = (f" on {workers} worker{'s' if workers > 1 else ''}" if workers else
+                  f" on {args.scheduler}" if args.scheduler else "")
+            sys.stderr.write(f"{PROG}: wrote {args.output} ({what}{files.human(total)}) in {seconds:.2f} s"
+                             f"{rate}{on}, seed {seed}\n")
+        return 0
     if fmt == ".safetensors":
         meta.setdefault("fastinit.seed", str(Key(seed).value))
     layout = files.layout_for(args.output, planned, max_shard_size=shard, metadata=meta)
@@ -221,6 +275,252 @@ def _run_init(args) -> int:
         sys.stderr.write(f"{PROG}: wrote {where} ({what}{files.human(total)}) in {seconds:.2f} s{rate}, "
                          f"seed {seed}\n")
     return 0
+
+
+# --- fastinit init -o STORE.zarr --------------------------------------------------------------------
+
+def _is_zarr(path: Any) -> bool:
+    return isinstance(path, (str, os.PathLike)) and os.fspath(path).rstrip("/").lower().endswith(".zarr")
+
+
+def _zarr_args(args) -> int:
+    """The checks of a Zarr store's options (before anything is made): the number of
+    LocalCluster workers (0: none), and dask, zarr and distributed importable."""
+    workers = 0
+    if args.workers is not None:
+        workers = _int(args.workers, "--workers")
+        if workers < 1:
+            raise UsageError(f"--workers: must be >= 1, got {args.workers}")
+        if args.scheduler is not None:
+            raise UsageError("--workers, --scheduler: give one (a new local cluster, or an existing one)")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError("--scheduler: expected an address such as tcp://10.0.0.1:8786")
+    if args.max_shard_size is not None:
+        raise UsageError("--max-shard-size: only .safetensors files are sharded; a Zarr store is chunked "
+                         "(--chunks, --chunk-size)")
+    if args.chunks is not None and args.chunks.strip() != "auto":
+        for part in args.chunks.split(","):
+            n = _int(part.strip(), "--chunks")
+            if n == 0 or n < -1:
+                raise UsageError(f"--chunks: sizes must be >= 1 (or -1 for a whole axis), got {args.chunks!r}")
+    needed = ["dask.array", "zarr"] + (["distributed"] if workers or args.scheduler else [])
+    for module in needed:
+        try:
+            __import__(module)
+        except ImportError as e:
+            raise UsageError(f"-o {args.output}: writing a Zarr store needs dask, zarr"
+                             f"{' and distributed' if 'distributed' in needed else ''} ({e}); "
+                             f"pip install 'fastinit[dask]'") from None
+    return workers
+
+
+def _row_chunks(shape: tuple, itemsize: int, limit: int) -> tuple:
+    """Chunks of about ``limit`` bytes made of whole trailing axes: blocks of leading-axis rows
+    (the cheapest blocks to generate), or of rows of a later axis where one row is larger."""
+    per = max(1, limit // max(1, itemsize))
+    for axis in range(len(shape)):
+        inner = math.prod(shape[axis + 1:])
+        if inner <= per:
+            return (1,) * axis + (max(1, min(shape[axis], per // max(1, inner))),) + tuple(shape[axis + 1:])
+    return tuple(shape)
+
+
+def _zarr_chunks(args, p, chunk: int) -> Any:
+    if args.chunks is None:
+        return _row_chunks(p.shape, p.dtype.itemsize, chunk)
+    if args.chunks.strip() == "auto":
+        return "auto"
+    sizes = tuple(int(part.strip(), 0) for part in args.chunks.split(","))
+    return sizes[0] if len(sizes) == 1 else sizes  # one size: every axis
+
+
+def _store_chunk(block: Any, path: str, component: str | None, block_info: Any = None) -> Any:
+    """Write one chunk into the Zarr array at ``path`` (``component`` in its group); a dask task,
+    run where the chunk was made. Returns a 1-element array (the bytes written)."""
+    import numpy as np
+    import zarr
+    z = zarr.open_array(store=path, path=component, mode="r+") if component else \
+        zarr.open_array(store=path, mode="r+")
+    where = tuple(slice(a, b) for a, b in block_info[0]["array-location"])
+    z[where] = block
+    return np.full((1,) * block.ndim, block.nbytes, np.int64)
+
+
+def _remove(path: str) -> None:
+    import shutil
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _zarr_arrays(args, planned: list, chunk: int) -> list:
+    """The dask arrays of ``planned`` (checked on the client, before any store exists) and the
+    attributes of each: (Planned, dask array, attributes)."""
+    import numpy as np
+
+    from . import _checks as ck
+    from .dask import _chunks, from_initializer
+    out = []
+    for p in planned:
+        c = _zarr_chunks(args, p, chunk)
+        whole = p.init.name == "orthogonal"  # made whole in one task: the in-memory matrix, bit for bit
+        try:
+            a = from_initializer(p.init, p.shape, chunks=-1 if whole else c, seed=p.seed, dtype=p.dtype)
+            if whole:
+                a = a.rechunk(_chunks(c, a.shape, a.dtype))
+        except ValueError as e:
+            if args.chunks is not None and str(e).startswith("chunks:"):
+                raise UsageError(f"--{e}") from None
+            raise
+        attrs = {}
+        if a.dtype == ck.BFLOAT16:  # Zarr has no bfloat16: its bits
+            a = a.view(np.uint16)
+            attrs["fastinit.dtype"] = "bfloat16"
+        for axis, cs in enumerate(a.chunks):
+            if len(set(cs[:-1])) > 1 or (len(cs) > 1 and cs[-1] > cs[0]):
+                raise UsageError(f"--chunks: Zarr needs regular chunks (all of one size but the last), "
+                                 f"got {cs} on axis {axis}")
+        out.append((p, a, attrs))
+    return out
+
+
+def _client(args, workers: int):
+    """A dask.distributed Client: of a new LocalCluster of ``workers`` processes, or of the
+    cluster at ``--scheduler``; (client, cluster or None)."""
+    from distributed import Client, LocalCluster
+    if not workers:
+        return Client(args.scheduler.strip()), None
+    import logging
+
+    from ._threading import usable_cpus
+    env = {} if "NUMBA_NUM_THREADS" in os.environ else \
+        {"NUMBA_NUM_THREADS": str(max(1, usable_cpus() // workers))}  # no oversubscription
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, worker_dashboard_address=None,
+                           silence_logs=logging.CRITICAL, env=env)
+    try:
+        return Client(cluster), cluster
+    except BaseException:
+        cluster.close()
+        raise
+
+
+def _run_writes(args, workers: int, writes: list, nbytes: dict, bar: Any, held: list) -> None:
+    """Compute the chunk writes: on a LocalCluster of ``workers`` processes or at ``--scheduler``
+    (``held`` gets the client and the cluster, for the caller to close), else on local threads;
+    ``bar`` follows the chunks as they are written. dask's own errors become :class:`ClusterError`."""
+    import dask
+    try:
+        if workers or args.scheduler:
+            from distributed import as_completed, futures_of
+            try:
+                client, cluster = _client(args, workers)
+            except (OSError, ValueError, TypeError, MemoryError):
+                raise
+            except Exception as e:  # worker processes that do not start
+                raise ClusterError(f"could not start a LocalCluster of {workers} workers: {type(e).__name__}: "
+                                   f"{e} (from a script: run it under if __name__ == '__main__':, as "
+                                   f"multiprocessing's spawn needs)") from e
+            held += [client, cluster]
+            persisted = client.persist(writes)
+            for f in as_completed(futures_of(persisted)):  # chunk by chunk, as the workers go
+                if f.status != "finished":
+                    f.result()  # raises the task's exception
+                bar.update(nbytes.get(f.key, 0))
+        else:
+            from dask.callbacks import Callback
+
+            class Ticks(Callback):
+                def _posttask(self, key, result, dsk, state, id):
+                    if key in nbytes:
+                        bar.update(nbytes.pop(key))
+            from ._threading import usable_cpus
+            with Ticks():  # a few threads: a few chunks in memory (the kernels are parallel anyway)
+                dask.compute(*writes, scheduler="threads", num_workers=min(LOCAL_THREADS, usable_cpus()))
+    except (ValueError, TypeError, OSError, MemoryError):
+        raise
+    except Exception as e:  # dask's and distributed's own (a worker that died...): no traceback
+        what = f"a LocalCluster of {workers} workers" if workers else \
+            f"the cluster at {args.scheduler}" if args.scheduler else "dask"
+        raise ClusterError(f"{what} failed: {type(e).__name__}: {e}") from e
+
+
+def _close(held: list) -> None:
+    """Close the client, then the cluster (``held`` is emptied)."""
+    while held:
+        x = held.pop(0)
+        if x is not None:
+            x.close()
+
+
+def _write_zarr(args, planned: list, meta: dict, chunk: int, workers: int) -> tuple[float, int]:
+    """Write ``planned`` into the Zarr store ``args.output`` with dask, atomically (a hidden
+    temporary store in the same directory, renamed when complete: an error, Ctrl-C or SIGTERM
+    leaves nothing under the final name); returns (seconds, bytes)."""
+    import itertools
+    import secrets
+
+    import numpy as np
+    import zarr
+    from dask.base import tokenize
+
+    from . import files
+    t0 = time.perf_counter()
+    final = os.path.abspath(os.fspath(args.output).rstrip("/"))
+    if os.path.lexists(final) and not args.force:
+        raise FileExistsError(errno.EEXIST, "exists", args.output)
+    parent, base = os.path.split(final)
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(errno.ENOENT, "no such directory", parent)
+    arrays = _zarr_arrays(args, planned, chunk)
+    root = len(planned) == 1 and args.spec is None and args.name is None  # the store is the array
+    tmp = os.path.join(parent, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    held: list = []  # the dask.distributed client and cluster, once made
+    try:
+        with files.sigterm_raises():
+            os.mkdir(tmp)
+            if not root:
+                zarr.open_group(tmp, mode="w").attrs.update(meta)
+            writes, nbytes = [], {}
+            for p, a, attrs in arrays:
+                component = None if root else p.name
+                kw = dict(mode="w", shape=a.shape, chunks=tuple(max(1, c[0]) for c in a.chunks), dtype=a.dtype)
+                try:
+                    z = zarr.open_array(store=tmp, path=component, **kw) if component else \
+                        zarr.open_array(store=tmp, **kw)
+                except Exception as e:  # zarr refusing a name or a dtype
+                    raise ValueError(f"{p.name}: Zarr cannot store it: {e}") from None
+                z.attrs.update({**(meta if root else {}), **attrs})
+                w = a.map_blocks(_store_chunk, tmp, component, dtype=np.int64,
+                                 chunks=tuple((1,) * len(c) for c in a.chunks),
+                                 meta=np.empty((0,) * a.ndim, np.int64),
+                                 name="fastinit-store-" + tokenize(a.name, tmp, component))  # keys of this store
+                for idx in itertools.product(*(range(len(c)) for c in a.chunks)):
+                    size = math.prod(a.chunks[ax][i] for ax, i in enumerate(idx))
+                    nbytes[(w.name,) + idx] = size * a.dtype.itemsize
+                writes.append(w)
+            total = sum(nbytes.values())
+            bar = files.Progress(total, base, _progress(args))
+            try:
+                _run_writes(args, workers, writes, nbytes, bar, held)
+            finally:
+                bar.close()
+            _close(held)  # no worker writes into tmp any more
+            if os.path.lexists(final):  # --force: the old store goes once the new one is complete
+                aside = os.path.join(parent, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.old")
+                os.rename(final, aside)
+                os.rename(tmp, final)
+                _remove(aside)
+            else:
+                os.rename(tmp, final)
+    except BaseException:
+        try:
+            _close(held)
+        finally:
+            _remove(tmp)
+        raise
+    return time.perf_counter() - t0, total
 
 
 # --- fastinit bench --------------------------------------------------------------------------------
@@ -615,6 +915,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except FileExistsError as e:
         sys.stderr.write(f"{PROG}: error: {e.filename or e} exists; add --force to replace it\n")
+        return 1
+    except ClusterError as e:
+        sys.stderr.write(f"{PROG}: error: {e}{nothing}\n")
         return 1
     except files._Terminated:
         sys.stderr.write(f"{PROG}: terminated (SIGTERM){nothing}\n")
