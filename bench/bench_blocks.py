@@ -5,10 +5,10 @@
 For a (rows, cols) float32 tensor, each line times ``block=(slice(None), slice(c0, c0 + w))``,
 a column block of width ``w`` of every row, against ``rows=`` blocks of the same element count,
 in one process (medians of ``--repeats``; ratios are what to quote, the machine is shared). A
-run (here a row of the block) costs its elements plus at most two stream blocks of 4096
-elements: a column block of width ``w`` costs about ``(w + 4096..8192) / w`` times its rows'
-equivalent, so blocks are efficient once their runs are several thousand elements long (a whole
-last axis, or wide column blocks), and narrow column blocks pay up to 8192 elements per row.
+run (here a row of the block) costs its elements plus at most one stream block (4096 elements)
+of random-number steps, whose values are not computed (truncated normal's rejection sampler
+must draw them): blocks are efficient once their runs are a few thousand elements long (a whole
+last axis, or wide column blocks), and narrow column blocks pay per row.
 """
 from __future__ import annotations
 

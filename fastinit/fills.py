@@ -22,10 +22,10 @@ Every fill has the shape ``f(*shape, dtype=None, seed=None, out=None, rows=None,
   makes, bit-identical to them, in time proportional to their size (sharded initialization).
 - ``block``: a tuple of slices (step 1), one per leading axis (axes left out are whole), returns
   ``full[block]`` of the tensor the full call makes, bit-identical, the random fills in time
-  proportional to the block's elements plus at most two stream blocks (4096 elements) per run of
-  consecutive elements in memory: blocks whose last axis is whole, or whose runs are long, cost
-  what their elements cost; narrow column blocks cost up to 8192 elements per row
-  (README, "Blocks"). ``orthogonal`` computes the whole matrix for any block.
+  proportional to the block's elements plus at most one stream block (4096 elements) of
+  random-number steps per run of consecutive elements in memory: blocks whose last axis is
+  whole, or whose runs are long, cost what their elements cost; narrow column blocks pay per
+  row (README, "Blocks"). ``orthogonal`` computes the whole matrix for any block.
 
 Float16 and bfloat16 values are the float32 values rounded to nearest; complex values have real and
 imaginary parts drawn as interleaved reals (the tensor's real view).

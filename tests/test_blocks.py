@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit.kernels.blocks import span, span_units
+from fastinit.kernels.blocks import positions, span, span_units
 from fastinit.kernels.rng import BLOCK
 from fastinit.kernels.uniform import fill_uniform
 
@@ -90,6 +90,9 @@ def test_work_is_proportional_to_the_block():
     # a chunk of the block's output: only the runs it touches
     assert span_units(span(5, 10**4, (10,), (10**6,), at=25_000), 10**4) == (8, 8)
     assert span_units(span(0, 1, (1,), (1,)), 1) == (0, 1)  # one element: one block
+    # and a cut block generates only the positions of each lane its run needs
+    assert positions((3, -12_000, 3 * BLOCK + 100, 3 * BLOCK + 164)) == (6, 11)
+    assert positions((3, 0, 0, 10 * BLOCK)) == (0, BLOCK // 16)
 
 
 @pytest.mark.parametrize("block, error, match", [

@@ -12,8 +12,9 @@ A kernel fills ``out`` (a flat view) with elements of the whole tensor, given by
 Work is cut into *units*: with an integer ``start``, the blocks of ``BLOCK`` elements the range
 touches; with a span, ``(run, j)``, the ``j``-th block of a run (``M`` per run, some empty).
 Blocks that lie wholly inside are generated in place; those cut by a run's ends are generated
-into a per-task scratch block and the overlap copied, so a run costs at most two blocks more
-than its elements. Units are dealt to ``prange`` tasks in contiguous runs; a block's values
+into a per-task scratch block and the overlap copied; a cut block generates only the positions
+its run needs (``positions``: the stream outputs before them are stepped over, their values never
+computed), so a run costs its elements plus at most one block of random-number steps. Units are dealt to ``prange`` tasks in contiguous runs; a block's values
 depend only on its index, so neither the task count nor the thread count can change the output.
 """
 import numpy as np
