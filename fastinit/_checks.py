@@ -78,6 +78,16 @@ def described(out: Any) -> np.ndarray | GpuArray | None:
     return host_view(out) if is_tensor(out) else None
 
 
+def shape_arg(shape: Any) -> tuple[int, ...]:
+    """A shape given as one argument (the faces' ``shape``: a tuple or list of ints, or an int
+    for one dimension), checked as :func:`shape_from` checks one."""
+    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape: expected an int or a tuple of ints, got {shown(shape)}")
+    return shape_from((tuple(shape),), None)
+
+
 def shape_from(shape: tuple, out: Any) -> tuple[int, ...]:
     """The tensor shape from ``f(*shape)`` arguments: ints, one tuple/list, or none when ``out``
     is given (then ``out.shape``)."""

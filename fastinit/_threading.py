@@ -17,6 +17,8 @@ import glob
 import os
 import sys
 
+from typing import Any
+
 import numba
 
 from ._forksafe import ForkSafeLock
@@ -55,8 +57,9 @@ _THREADSAFE = frozenset(("tbb", "omp", "safe", "threadsafe"))
 _running = ForkSafeLock()
 
 
-def launch(kernel, *args) -> None:
-    """``kernel(*args)`` for a parallel CPU kernel, one at a time where Numba needs it.
+def launch(kernel, *args) -> Any:
+    """``kernel(*args)`` for a parallel CPU kernel, one at a time where Numba needs it (its
+    result returned).
 
     On TBB or OpenMP this is the plain call, and calls from several threads run at once. On
     ``workqueue``, two parallel launches at once would abort the process, so launches from
@@ -69,9 +72,8 @@ def launch(kernel, *args) -> None:
     layer = _layer or _initialized_layer()
     if layer == "workqueue" or (layer is None and numba.config.THREADING_LAYER not in _THREADSAFE):
         with _running.lock:
-            kernel(*args)
-    else:
-        kernel(*args)
+            return kernel(*args)
+    return kernel(*args)
 
 
 def _initialized_layer():

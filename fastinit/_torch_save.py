@@ -10,7 +10,6 @@ from typing import Any, Literal, Mapping
 import torch
 
 from . import files
-from ._seeding import Key, check_seed
 
 __all__ = ["save_initialized"]
 
@@ -35,21 +34,12 @@ def _reaches(mod: torch.nn.Module) -> bool:
 
 def _units(module: torch.nn.Module):
     """(qualified name, module, whole subtree?) in ``init_module``'s order (children first), each
-    module once."""
-    memo = {id(module)}
-
-    def visit(mod, prefix):
-        if _reaches(mod):
-            yield prefix, mod, True
-            return
-        for name, child in mod._modules.items():
-            if child is None or id(child) in memo:
-                continue
-            memo.add(id(child))
-            yield from visit(child, f"{prefix}.{name}" if prefix else name)
-        if mod._parameters or mod._buffers:
-            yield prefix, mod, False
-    yield from visit(module, "")
+    module once; a module whose initialization reaches into its children with its subtree."""
+    from .torch import _post_order
+    for prefix, mod in _post_order(module, "", {id(module)}, _reaches):
+        whole = _reaches(mod)
+        if whole or mod._parameters or mod._buffers:
+            yield prefix, mod, whole
 
 
 def _materialize(t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
@@ -68,31 +58,21 @@ def _copy_unit(mod: torch.nn.Module, whole: bool, dtype) -> tuple[torch.nn.Modul
     """A materialized copy of ``mod`` (its subtree when ``whole``, else its own tensors only, its
     children left out), and the pairs (original tensor, copy)."""
     pairs: list = []
-    memo: dict = {}
-
-    def swap(orig_mod, new_mod):
-        for table in ("_parameters", "_buffers"):
-            old, new = getattr(orig_mod, table), {}
-            for k, t in old.items():
-                if t is None:
-                    new[k] = None
-                    continue
-                if id(t) not in memo:
-                    memo[id(t)] = _materialize(t, dtype)
-                    pairs.append((t, memo[id(t)]))
-                new[k] = memo[id(t)]
-            object.__setattr__(new_mod, table, new)
-
+    memo: dict = {}  # id of a tensor -> its materialized copy (shared tensors: one copy)
+    for sub in (mod.modules() if whole else (mod,)):
+        for t in (*sub._parameters.values(), *sub._buffers.values()):
+            if t is not None and id(t) not in memo:
+                memo[id(t)] = _materialize(t, dtype)
+                pairs.append((t, memo[id(t)]))
     if whole:
-        clone = copy.deepcopy(mod)  # meta tensors: no memory
-        originals = dict(mod.named_modules(remove_duplicate=False))
-        for name, sub in clone.named_modules(remove_duplicate=False):
-            swap(originals[name], sub)
+        clone = copy.deepcopy(mod, memo)  # the tensors taken from memo: none copied twice
     else:
         clone = type(mod).__new__(type(mod))
         clone.__dict__.update(mod.__dict__)
         object.__setattr__(clone, "_modules", {})
-        swap(mod, clone)
+        for table in ("_parameters", "_buffers"):
+            object.__setattr__(clone, table, {k: None if t is None else memo[id(t)]
+                                              for k, t in getattr(mod, table).items()})
     return clone, pairs
 
 
@@ -149,16 +129,13 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
         as zeros, with a ``UserWarning`` naming them (``init_module`` leaves them as they are).
         Tied parameters appear under each of their names, as in ``module.state_dict()``.
     """
-    from .torch import init_module
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    from .torch import _check_module_args, _root_key, init_module
+    _check_module_args(module, scheme, initializer_range)
     if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
         raise TypeError(f"dtype: expected a floating-point torch.dtype (torch.bfloat16, ...) or None, got {dtype!r}")
     if files.target_format(path) != ".safetensors":
         raise ValueError(f"path: save_initialized writes safetensors; give a path ending in .safetensors, "
                          f"got {os.fspath(path)!r}")
-    if scheme not in ("torch", "hf"):
-        raise ValueError(f"scheme: expected 'torch' or 'hf', got {scheme!r}")
     lazy = torch.nn.parameter.UninitializedTensorMixin
     state = module.state_dict(keep_vars=True)
     names: dict[int, list[str]] = {}
@@ -176,10 +153,8 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
                             f"(supported: {', '.join(str(d) for d in _CODES)})")
         names.setdefault(id(t), []).append(name)
         entries.append((name, _CODES[dt], tuple(t.shape), t.numel() * dt.itemsize))
-    if seed is None:
-        seed = int(torch.randint(-2**63, 2**63 - 1, (), dtype=torch.int64))
-    check_seed(seed)
-    root = seed if isinstance(seed, Key) else Key(seed)
+    units = list(_units(module))  # ValueError for a unit sharing a module visited before it
+    root = _root_key(seed)  # after every check: a bad call draws nothing
     meta = {**files._check_metadata(metadata), "fastinit.seed": str(root.value), "fastinit.scheme": scheme}
     limit = None if max_shard_size is None else files.parse_size(max_shard_size, "max_shard_size")
     layout = files.safetensors_layout(os.fspath(path), entries, max_shard_size=limit, metadata=meta)
@@ -188,7 +163,7 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
     bar = files.Progress(layout.data_bytes, os.path.basename(os.fspath(path)), bool(progress))
     try:
         with files.sigterm_raises(), files.Output(layout, bool(overwrite)) as out:
-            for prefix, mod, whole in _units(module):
+            for prefix, mod, whole in units:
                 clone, pairs = _copy_unit(mod, whole, dtype)
                 before = {id(c): c._version for _, c in pairs}
                 with warnings.catch_warnings():
@@ -200,7 +175,7 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, seed: Any
                     if not keys:
                         continue  # a non-persistent buffer: not in the state dict
                     changed = c._version != before[id(c)]
-                    if not (changed or not orig.is_meta or id(orig) not in written):
+                    if orig.is_meta and not changed and id(orig) in written:
                         continue  # tied: a rule already wrote it, and this module's leaves it
                     if not changed and orig.is_meta:
                         zeros.setdefault(id(orig), keys)

@@ -232,8 +232,8 @@ def _run_init(args) -> int:
                              "or --spec SPEC.json")
         if not args.dims:
             raise UsageError(f"give the shape after the initializer: fastinit init {args.initializer} 4096 4096 -o ...")
-        if args.chunks is not None and fmt == ".zarr" and len(args.chunks.split(",")) not in (1, len(args.dims)):
-            raise UsageError(f"--chunks: {args.chunks!r} gives {len(args.chunks.split(','))} sizes for "
+        if isinstance(args.chunks, tuple) and len(args.chunks) not in (1, len(args.dims)):
+            raise UsageError(f"--chunks: {','.join(map(str, args.chunks))} gives {len(args.chunks)} sizes for "
                              f"{len(args.dims)} dimensions")
         if args.name is not None and fmt == ".npy":
             raise UsageError("--name: a .npy file holds one unnamed tensor; drop --name or write .safetensors")
@@ -241,11 +241,8 @@ def _run_init(args) -> int:
         if seed is None:
             seed = int(seed64(None))
         init = files._initializer(args.initializer, _params(args.param, args.layout), "INITIALIZER")
-        dtype = files._dtype(args.dtype if args.dtype is not None else init.params.get("dtype", "float32"),
-                             "--dtype")
-        planned = [files.Planned(args.name or "weight", init, shape, dtype, seed)]
         try:
-            planned[0].check()
+            planned = [files.plan_one(args.name or "weight", init, shape, args.dtype, seed)]
         except (TypeError, ValueError) as e:
             raise UsageError(f"{args.initializer}: {e}") from None
         meta = {}
@@ -285,7 +282,8 @@ def _is_zarr(path: Any) -> bool:
 
 def _zarr_args(args) -> int:
     """The checks of a Zarr store's options (before anything is made): the number of
-    LocalCluster workers (0: none), and dask, zarr and distributed importable."""
+    LocalCluster workers (0: none), ``args.chunks`` parsed (None, "auto" or a tuple of sizes),
+    and dask, zarr and distributed importable."""
     workers = 0
     if args.workers is not None:
         workers = _int(args.workers, "--workers")
@@ -298,11 +296,13 @@ def _zarr_args(args) -> int:
     if args.max_shard_size is not None:
         raise UsageError("--max-shard-size: only .safetensors files are sharded; a Zarr store is chunked "
                          "(--chunks, --chunk-size)")
-    if args.chunks is not None and args.chunks.strip() != "auto":
-        for part in args.chunks.split(","):
-            n = _int(part.strip(), "--chunks")
-            if n == 0 or n < -1:
-                raise UsageError(f"--chunks: sizes must be >= 1 (or -1 for a whole axis), got {args.chunks!r}")
+    if args.chunks is not None and args.chunks.strip() == "auto":
+        args.chunks = "auto"
+    elif args.chunks is not None:
+        sizes = tuple(_int(part.strip(), "--chunks") for part in args.chunks.split(","))
+        if any(n == 0 or n < -1 for n in sizes):
+            raise UsageError(f"--chunks: sizes must be >= 1 (or -1 for a whole axis), got {args.chunks!r}")
+        args.chunks = sizes
     needed = ["dask.array", "zarr"] + (["distributed"] if workers or args.scheduler else [])
     for module in needed:
         try:
@@ -328,10 +328,9 @@ def _row_chunks(shape: tuple, itemsize: int, limit: int) -> tuple:
 def _zarr_chunks(args, p, chunk: int) -> Any:
     if args.chunks is None:
         return _row_chunks(p.shape, p.dtype.itemsize, chunk)
-    if args.chunks.strip() == "auto":
+    if args.chunks == "auto":
         return "auto"
-    sizes = tuple(int(part.strip(), 0) for part in args.chunks.split(","))
-    return sizes[0] if len(sizes) == 1 else sizes  # one size: every axis
+    return args.chunks[0] if len(args.chunks) == 1 else args.chunks  # one size: every axis
 
 
 def _store_chunk(block: Any, path: str, component: str | None, block_info: Any = None) -> Any:
@@ -364,9 +363,9 @@ def _zarr_arrays(args, planned: list, chunk: int) -> list:
     out = []
     for p in planned:
         c = _zarr_chunks(args, p, chunk)
-        whole = p.init.name == "orthogonal"  # made whole in one task: the in-memory matrix, bit for bit
+        whole = p.whole  # orthogonal, made in one task: the in-memory matrix, bit for bit
         try:
-            a = from_initializer(p.init, p.shape, chunks=-1 if whole else c, seed=p.seed, dtype=p.dtype)
+            a = from_initializer(p.init, p.shape, chunks=-1 if whole else c, seed=p.seed, **p.dtype_kw)
             if whole:
                 a = a.rechunk(_chunks(c, a.shape, a.dtype))
         except ValueError as e:
@@ -377,10 +376,6 @@ def _zarr_arrays(args, planned: list, chunk: int) -> list:
         if a.dtype == ck.BFLOAT16:  # Zarr has no bfloat16: its bits
             a = a.view(np.uint16)
             attrs["fastinit.dtype"] = "bfloat16"
-        for axis, cs in enumerate(a.chunks):
-            if len(set(cs[:-1])) > 1 or (len(cs) > 1 and cs[-1] > cs[0]):
-                raise UsageError(f"--chunks: Zarr needs regular chunks (all of one size but the last), "
-                                 f"got {cs} on axis {axis}")
         out.append((p, a, attrs))
     return out
 
@@ -418,10 +413,11 @@ def _run_writes(args, workers: int, writes: list, nbytes: dict, bar: Any, held: 
                 client, cluster = _client(args, workers)
             except (OSError, ValueError, TypeError, MemoryError):
                 raise
-            except Exception as e:  # worker processes that do not start
-                raise ClusterError(f"could not start a LocalCluster of {workers} workers: {type(e).__name__}: "
-                                   f"{e} (from a script: run it under if __name__ == '__main__':, as "
-                                   f"multiprocessing's spawn needs)") from e
+            except Exception as e:  # worker processes that do not start, a scheduler not reached
+                what = f"the cluster at {args.scheduler}" if args.scheduler else f"a LocalCluster of {workers} workers"
+                raise ClusterError(f"could not start {what}: {type(e).__name__}: {e} (from a script: run "
+                                   f"it under if __name__ == '__main__':, as multiprocessing's spawn "
+                                   f"needs)") from e
             held += [client, cluster]
             persisted = client.persist(writes)
             for f in as_completed(futures_of(persisted)):  # chunk by chunk, as the workers go
@@ -438,7 +434,7 @@ def _run_writes(args, workers: int, writes: list, nbytes: dict, bar: Any, held: 
             from ._threading import usable_cpus
             with Ticks():  # a few threads: a few chunks in memory (the kernels are parallel anyway)
                 dask.compute(*writes, scheduler="threads", num_workers=min(LOCAL_THREADS, usable_cpus()))
-    except (ValueError, TypeError, OSError, MemoryError):
+    except (ValueError, TypeError, OSError, MemoryError, ClusterError):
         raise
     except Exception as e:  # dask's and distributed's own (a worker that died...): no traceback
         what = f"a LocalCluster of {workers} workers" if workers else \
@@ -459,7 +455,6 @@ def _write_zarr(args, planned: list, meta: dict, chunk: int, workers: int) -> tu
     temporary store in the same directory, renamed when complete: an error, Ctrl-C or SIGTERM
     leaves nothing under the final name); returns (seconds, bytes)."""
     import itertools
-    import secrets
 
     import numpy as np
     import zarr
@@ -475,7 +470,7 @@ def _write_zarr(args, planned: list, meta: dict, chunk: int, workers: int) -> tu
         raise FileNotFoundError(errno.ENOENT, "no such directory", parent)
     arrays = _zarr_arrays(args, planned, chunk)
     root = len(planned) == 1 and args.spec is None and args.name is None  # the store is the array
-    tmp = os.path.join(parent, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = files._temp_name(final)
     held: list = []  # the dask.distributed client and cluster, once made
     try:
         with files.sigterm_raises():
@@ -508,7 +503,7 @@ def _write_zarr(args, planned: list, meta: dict, chunk: int, workers: int) -> tu
                 bar.close()
             _close(held)  # no worker writes into tmp any more
             if os.path.lexists(final):  # --force: the old store goes once the new one is complete
-                aside = os.path.join(parent, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.old")
+                aside = files._temp_name(final, ".old")
                 os.rename(final, aside)
                 os.rename(tmp, final)
                 _remove(aside)
@@ -549,8 +544,9 @@ def _run_bench(args) -> int:
     from . import _bench
     dtypes = [d for d in args.dtype]
     _check_choices(dtypes, _bench.DTYPES, "--dtype")
-    for flag, value in (("--size", args.size), ("--repeats", args.repeats), ("--threads", args.threads or 1)):
-        if value < 1:
+    for flag, value in (("--size", args.size), ("--repeats", args.repeats), ("--threads", args.threads),
+                        ("--sizes", min(args.sizes or [1]))):
+        if value is not None and value < 1:
             raise UsageError(f"{flag}: must be >= 1, got {value}")
     _bench.select(args.fills)  # ValueError naming the fills
     if args.plot is not None:
@@ -577,8 +573,6 @@ def _run_bench(args) -> int:
     if args.plot is not None:
         sizes = args.sizes or sorted({n for n in (10**4, 10**5, 10**6, 10**7, 10**8, 10**9) if n < args.size}
                                      | {args.size})
-        if min(sizes) < 1:
-            raise UsageError(f"--sizes: must be >= 1, got {min(sizes)}")
         by_size = {n: rows if n == args.size else
                    _bench.measure(args.fills, n, dtypes[:1], args.threads, args.repeats, with_torch, progress)
                    for n in sorted(set(sizes))}

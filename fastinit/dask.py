@@ -54,8 +54,8 @@ except ImportError as e:  # pragma: no cover - exercised where dask is missing
     raise ImportError(f"fastinit.dask needs dask[array] ({e}): pip install 'fastinit[dask]'") from e
 
 from . import _checks as ck
-from ._seeding import check_seed, seed64
-from .initializer import ALIASES, FUNCTIONS, Initializer
+from ._seeding import seed64
+from .initializer import ALIASES, FUNCTIONS, Initializer, as_initializer
 
 __all__ = ["from_initializer", *FUNCTIONS, *ALIASES]
 
@@ -77,28 +77,6 @@ def _chunk(init: Initializer, shape: tuple, seed: int, block: tuple) -> np.ndarr
 
 
 # --- checks ----------------------------------------------------------------------------------------
-
-def _shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)):
-        raise TypeError(f"shape: expected an int or a tuple of ints, got {ck.shown(shape)}")
-    return ck.shape_from((tuple(shape),), None)
-
-
-def _as_initializer(init: Any) -> Initializer:
-    if isinstance(init, Initializer):
-        return init
-    if isinstance(init, str):
-        from .registry import get
-        got = get(init)  # ValueError for an unknown name, with the closest ones
-        if isinstance(got, Initializer):
-            return got
-    if callable(init) and FUNCTIONS.get(getattr(init, "__name__", None)) is init:
-        return Initializer(init.__name__)
-    raise TypeError(f"init: expected a fastinit.Initializer, a fastinit function or an initializer "
-                    f"name (e.g. 'torch.normal_'), got {ck.shown(init)}")
-
 
 def _chunks(chunks: Any, shape: tuple[int, ...], dtype: np.dtype) -> tuple[tuple[int, ...], ...]:
     """``chunks`` normalized by dask for ``shape``; ``ValueError`` naming ``chunks``."""
@@ -122,7 +100,7 @@ def _chunks(chunks: Any, shape: tuple[int, ...], dtype: np.dtype) -> tuple[tuple
 def _resolve(init: Any, shape: Any, seed: Any, dtype: Any, block: Any):
     """The checked pieces of an array: the Initializer (``dtype`` bound, ``seed`` not), the full
     shape, the seed as an int, and the block's (start, stop) per axis."""
-    init = _as_initializer(init)
+    init = as_initializer(init, "init")
     params = dict(init.params)
     device = params.pop("device", None)
     if device is not None and not (isinstance(device, str) and device.strip().lower() == "cpu"):
@@ -133,9 +111,8 @@ def _resolve(init: Any, shape: Any, seed: Any, dtype: Any, block: Any):
     if dtype is not None:
         params["dtype"] = dtype
     init = Initializer(init.name, **params)  # TypeError naming a parameter (dtype too) it lacks
-    full = _shape(shape)
+    full = ck.shape_arg(shape)
     box = ck.block_box(None, block, full)
-    check_seed(seed)
     s = int(seed64(seed))  # seed=None: one draw, here on the client
     return init, full, s, box
 

@@ -7,8 +7,8 @@ whatever its size: the process holds the buffer (``chunk_size``, 64 MiB by defau
 leading-axis row when a row is larger) on top of what ``import fastinit`` takes (about 170 MB of
 RSS with the kernels loaded). The kernel's page cache holds the written data until the disk takes
 it; that memory is the system's, not the process's, and is given back under pressure.
-``orthogonal`` and ``stft``, whose values are one computation over the whole tensor, are made
-whole and then written (their size in memory).
+``orthogonal``, whose values are one computation over the whole matrix, is made whole and then
+written (its size in memory).
 
 Files are atomic: everything is written under hidden temporary names in the target directory
 (``.NAME.<pid>.<random>.tmp``; a file system reporting less free space than the files need
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import inspect
 import json
 import math
 import os
@@ -65,7 +66,7 @@ DEFAULT_CHUNK_BYTES = 64 << 20
 #: the keys a tensor's entry in a spec may have
 SPEC_KEYS = ("name", "shape", "initializer", "params", "dtype")
 #: initializers whose values are one computation over the whole tensor: made whole, then written
-_WHOLE = frozenset(("orthogonal", "stft"))
+_WHOLE = frozenset(("orthogonal",))
 
 #: safetensors' dtype codes (complex128 and the float8 types have none fastinit writes)
 _ST_CODES = {
@@ -125,31 +126,55 @@ def human(nbytes: float) -> str:
 # --- the tensors to make ---------------------------------------------------------------------------
 
 class Planned:
-    """One tensor to write: its name, the Initializer, the shape, the dtype and the seed."""
+    """One tensor to write: its name, the Initializer, the shape it is called with, the dtype
+    (``None``: the typed functions', ``randn32``, which take none) and the seed; once checked,
+    the dtype and the shape of what it makes (``out_shape``: the ``C16`` functions add an axis
+    of 2, their float16 (real, imaginary) pairs)."""
 
-    __slots__ = ("name", "init", "shape", "dtype", "seed")
+    __slots__ = ("name", "init", "shape", "dtype", "seed", "out_shape", "dtype_kw")
 
-    def __init__(self, name: str, init: Any, shape: tuple, dtype: np.dtype, seed: Any) -> None:
+    def __init__(self, name: str, init: Any, shape: tuple, dtype: np.dtype | None, seed: Any) -> None:
         self.name, self.init, self.shape, self.dtype, self.seed = name, init, shape, dtype, seed
+        self.out_shape = shape
+        self.dtype_kw = {} if dtype is None else {"dtype": dtype}  # what the calls pass
 
     @property
     def nbytes(self) -> int:
-        return math.prod(self.shape) * self.dtype.itemsize
+        return math.prod(self.out_shape) * self.dtype.itemsize
 
     @property
     def whole(self) -> bool:
         return self.init.name in _WHOLE or not self.shape
 
     def call(self, **kw: Any) -> np.ndarray:
-        return self.init(self.shape, dtype=self.dtype, seed=self.seed, **kw)
+        return self.init(self.shape, seed=self.seed, **self.dtype_kw, **kw)
 
     def check(self) -> None:
-        """The initializer's checks with the shape, at no cost (no rows are made); ``orthogonal``
-        and ``stft``, which compute the whole tensor for any rows, are checked when made."""
-        if not self.shape:
-            self.call()  # one value
-        elif not self.whole:
-            self.call(rows=slice(0, 0))
+        """The initializer's checks with the shape, at no cost (no rows are made), and the dtype
+        and shape of what it makes; ``orthogonal``, which computes the whole tensor for any
+        rows, is checked when made."""
+        if self.shape and self.whole:
+            return
+        probe = np.asarray(self.call() if not self.shape else self.call(rows=slice(0, 0)))
+        self.dtype = probe.dtype
+        self.out_shape = self.shape + probe.shape[len(self.shape):]
+
+
+def plan_one(name: str, init: Any, shape: tuple, dtype: Any, seed: Any, default: Any = None) -> Planned:
+    """A checked :class:`Planned`: ``dtype`` (else ``default``, else the initializer's bound
+    one, else float32) for the initializers that take one; the typed functions (``randn32``)
+    make their own, which a ``dtype`` given must then equal."""
+    from .initializer import FUNCTIONS
+    takes = "dtype" in inspect.signature(FUNCTIONS[init.name]).parameters
+    dt = None
+    if takes:
+        dt = _dtype(next(d for d in (dtype, default, init.params.get("dtype"), np.float32) if d is not None),
+                    "dtype")
+    p = Planned(name, init, shape, dt, seed)
+    p.check()
+    if not takes and dtype is not None and _dtype(dtype, "dtype") != p.dtype:
+        raise ValueError(f"dtype: {init.name} makes {p.dtype.name} values, got {ck.shown(dtype)}")
+    return p
 
 
 def _initializer(value: Any, params: Mapping[str, Any], where: str):
@@ -185,7 +210,6 @@ def _initializer(value: Any, params: Mapping[str, Any], where: str):
 def _check_params(identifier: str, params: Mapping[str, Any]) -> None:
     """``TypeError`` naming a parameter that ``identifier``'s initializer does not take, with the
     closest ones it does."""
-    import inspect
     from .initializer import ALIASES, FUNCTIONS, _PER_CALL
     from .registry import _factory
     factory = _factory(identifier)  # ValueError for an unknown name, with the closest ones
@@ -209,12 +233,8 @@ def _check_params(identifier: str, params: Mapping[str, Any]) -> None:
 
 
 def _shape(value: Any, where: str) -> tuple:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        value = (value,)
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{where}: shape must be a list of non-negative integers, got {ck.shown(value)}")
     try:
-        return ck.shape_from((tuple(value),), None)
+        return ck.shape_arg(value)
     except (TypeError, ValueError) as e:
         raise type(e)(f"{where}: {e}") from None
 
@@ -272,14 +292,10 @@ def plan(tensors: Any, seed: Any = None, dtype: Any = None, *, where: str = "ten
                             f"dict with 'initializer', 'shape', 'dtype', 'params', got {ck.shown(value)}")
         init = _initializer(init, params, here)
         shape = _shape(shape, here)
-        if dt is None:
-            dt = dtype if dtype is not None else init.params.get("dtype", np.float32)
-        p = Planned(name, init, shape, _dtype(dt, here), root.child(name))
         try:
-            p.check()
+            out.append(plan_one(name, init, shape, dt, root.child(name), default=dtype))
         except (TypeError, ValueError) as e:
             raise type(e)(f"{here}: {e}") from None
-        out.append(p)
     return out
 
 
@@ -298,12 +314,13 @@ def read_spec(source: Any) -> dict:
             raise OSError(e.errno, f"spec: cannot read {where}: {e.strerror}") from None
 
         def pairs(kv):
-            keys = [k for k, _ in kv]
-            dup = next((k for k in keys if keys.count(k) > 1), None)
-            if dup is not None:
+            d = dict(kv)
+            if len(d) != len(kv):
+                seen: set = set()
+                dup = next(k for k, _ in kv if k in seen or seen.add(k))
                 raise ValueError(f"{where}: duplicate key {dup!r}"
-                                 + (" (duplicate tensor name)" if "shape" not in keys else ""))
-            return dict(kv)
+                                 + (" (duplicate tensor name)" if "shape" not in d else ""))
+            return d
         try:
             spec = json.loads(text, object_pairs_hook=pairs)
         except json.JSONDecodeError as e:
@@ -476,9 +493,9 @@ class sigterm_raises:
             signal.signal(signal.SIGTERM, self._prev)
 
 
-def _temp_name(final: str) -> str:
+def _temp_name(final: str, suffix: str = ".tmp") -> str:
     d, base = os.path.split(os.path.abspath(final))
-    return os.path.join(d, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    return os.path.join(d, f".{base}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
 
 
 def check_targets(paths: Iterable[str], overwrite: bool) -> None:
@@ -700,7 +717,7 @@ def _stream(p: Planned, out: Output, file: int, offset: int, chunk: int, buf: li
         buf[0] = _buffer(need)
     for a in range(0, n0, per):
         b = min(n0, a + per)
-        view = buf[0][:(b - a) * row].view(p.dtype).reshape((b - a,) + p.shape[1:])
+        view = buf[0][:(b - a) * row].view(p.dtype).reshape((b - a,) + p.out_shape[1:])
         p.call(rows=slice(a, b), out=view)
         out.write(file, offset + a * row, view.reshape(-1).view(np.uint8))
         tick((b - a) * row)
@@ -746,8 +763,8 @@ def layout_for(path: str, planned: list[Planned], *, max_shard_size: Any = None,
             raise ValueError("max_shard_size: a .npy file holds one tensor and is not sharded; "
                              "write a .safetensors file")
         p = planned[0]
-        return npy_layout(os.fspath(path), p.shape, p.dtype, p.name)
-    entries = [(p.name, st_code(p.dtype, f"tensors[{p.name!r}]: dtype"), p.shape, p.nbytes) for p in planned]
+        return npy_layout(os.fspath(path), p.out_shape, p.dtype, p.name)
+    entries = [(p.name, st_code(p.dtype, f"tensors[{p.name!r}]: dtype"), p.out_shape, p.nbytes) for p in planned]
     limit = None if max_shard_size is None else parse_size(max_shard_size, "max_shard_size")
     return safetensors_layout(os.fspath(path), entries, max_shard_size=limit, metadata=metadata)
 
@@ -767,8 +784,8 @@ def save(path: str | os.PathLike, tensors: Any, seed: Any = None, *, dtype: Any 
     the seed and its own name, shape, dtype and initializer) block of rows by block of rows
     into one buffer of ``chunk_size`` bytes, and written in place: the file holds exactly what
     ``init(*shape, dtype=dtype, seed=Key(seed).child(name))`` returns, and the process's memory
-    grows by the buffer only (the module docstring has the details; ``orthogonal`` and ``stft``
-    are made whole). Atomic: temporaries in the target directory, renamed when complete; an
+    grows by the buffer only (the module docstring has the details; ``orthogonal`` is made
+    whole). Atomic: temporaries in the target directory, renamed when complete; an
     error, Ctrl-C or SIGTERM leaves no file under a final name.
 
     Args:

@@ -194,7 +194,6 @@ class _Target:
         #: the part asked for, (start, stop) per axis (rows= or block=; all of it by default)
         self.box = ck.block_box(rows, block, full)
         self.shape = tuple(b - a for a, b in self.box)
-        self.first = self.box[0][0] if full else 0
         self._runs = _runs(self.box, full)
         if out is None:
             ck.check_allocation(self.shape, self.dtype)
@@ -326,10 +325,8 @@ class _Target:
             a, b = self.box[-1]
             if a % 2:
                 value, odd = odd, value
-            if b - a == 1:
+            if b - a == 1:  # one part of each pair (else both: the pattern holds in memory order)
                 odd = None
-            elif (b - a) % 2 and math.prod(self.shape[:-1]) > 1:
-                raise AssertionError("fastinit: alternating constants need whole pairs along the last axis")
         arr = self.array()
         if self.device is None and self.strided:  # numpy's strided assignment, in place
             arr[...] = value

@@ -210,3 +210,26 @@ class Initializer:
 def _rebuild(name: str, params: dict[str, Any]) -> Initializer:
     import fastinit  # noqa: F401  (registers every initializer)
     return Initializer(name, **params)
+
+
+def as_initializer(value: Any, param: str = "initializer") -> "Initializer":
+    """``value`` as an :class:`Initializer`: one as it is, a core function (``fastinit.normal``)
+    unbound, an identifier or config through :func:`fastinit.get`; errors name ``param``. For the
+    faces that take an initializer as an argument (``fastinit.torch.init_shard_``,
+    ``fastinit.dask.from_initializer``)."""
+    from ._checks import shown
+    if isinstance(value, Initializer):
+        return value
+    name = getattr(value, "__name__", None)
+    if callable(value) and isinstance(name, str) and FUNCTIONS.get(name) is value:
+        return Initializer(name)
+    if isinstance(value, (str, dict)):
+        from .registry import get
+        try:
+            resolved = get(value)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{param}: {e}") from None
+        if isinstance(resolved, Initializer):
+            return resolved
+    raise TypeError(f"{param}: expected a fastinit.Initializer (e.g. fastinit.kaiming_uniform(a=5 ** 0.5)), "
+                    f"a fastinit function or an identifier for fastinit.get, got {shown(value)}")

@@ -807,7 +807,7 @@ def _check_dirac(groups=1, **_) -> int:
 def _rows_of(t: "fills._Target") -> np.ndarray:
     """The leading-axis indices of the rows a call asked for (full-tensor coordinates): the
     patterns below index only those, so that their index arrays never outgrow the output."""
-    return np.arange(t.first, t.first + t.shape[0], dtype=np.int64)
+    return np.arange(*t.box[0], dtype=np.int64)
 
 
 @initializer(check=_check_identity, dtypes=ck.CONSTANT_DTYPES)
@@ -896,7 +896,7 @@ def eye(*shape: int, gain: float = 1.0, dtype: Any = None, seed: SeedLike = None
     check_seed(seed)
     gain = _value("gain", gain, t.dtype)
     k = min(t.full)
-    diag = np.arange(min(t.first, k), min(t.first + t.shape[0], k), dtype=np.int64)  # rows asked for
+    diag = np.arange(min(t.box[0][0], k), min(t.box[0][1], k), dtype=np.int64)  # rows asked for
     return t.scatter((diag, diag), gain)
 
 
@@ -1029,10 +1029,10 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
     frames, _, bins = t.full
     if bins < 2:
         raise ValueError(f"shape: stft needs fft_bins >= 2, got {ck.shown(t.full)}")
-    first = t.first
+    asked = slice(*t.box[0])  # the frames asked for
     wt = np.float64 if t.dtype == np.float64 else np.float32
     freq = np.arange(bins, dtype=wt) / wt((bins - 1) * 2)
-    time = np.arange(frames, dtype=wt)[first:first + t.shape[0], None]
+    time = np.arange(frames, dtype=wt)[asked, None]
     args = ((wt(-2) * time) * freq) * np.arccos(wt(-1))
     kernel = np.cos(args) if side == "real" else np.sin(args)
     if window is not None:
@@ -1043,7 +1043,7 @@ def stft(*shape: int, side: str = "real", window: Any = "hann", scaling: str | N
             s = np.sum(np.abs(win))
         else:
             s = wt(1)
-        kernel = (kernel * win[first:first + t.shape[0], None]) / s
+        kernel = (kernel * win[asked, None]) / s
     k0, k1 = t.box[2]  # the fft bins asked for (every channel is the same)
     return t.assign(np.broadcast_to(kernel[:, None, k0:k1], t.shape))  # on the GPU, from the host (small)
 

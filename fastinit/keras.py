@@ -153,11 +153,8 @@ def _check_untraced(gen: Any) -> None:
     creation), before its state is touched: fastinit makes the values on the host."""
     if keras.backend.backend() != "jax":
         return
-    try:
-        from jax._src.core import trace_state_clean
-    except ImportError:  # pragma: no cover (another JAX layout)
-        return
-    if not trace_state_clean():
+    from .jax import _tracing  # JAX is there: the backend
+    if _tracing():
         raise TypeError("seed: a keras.random.SeedGenerator seed is not supported inside jax.jit "
                         "(fastinit makes the values on the host, eagerly); use an int seed, or "
                         "call the initializer outside jit")
@@ -204,13 +201,9 @@ class _Fastinit:
 def _shape(shape: Any) -> tuple[int, ...]:
     """Keras' ``shape`` (a tuple or list of ints; an int for one dimension, as Keras' random
     fills take it), checked as fastinit checks a shape."""
-    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
-        shape = (shape,)
     if isinstance(shape, np.ndarray) and shape.ndim == 1:  # Keras takes it (its dims as ints)
         shape = list(shape)
-    if not isinstance(shape, (tuple, list)):
-        raise TypeError(f"shape: expected a tuple of ints, got {ck.shown(shape)}")
-    return ck.shape_from((tuple(shape),), None)
+    return ck.shape_arg(shape)
 
 
 def _register(preset: str, *params: str):

@@ -230,10 +230,8 @@ def _py_out(out: Any) -> int:
     """``out``'s format code, for a call from Python: ``TypeError``/``ValueError`` naming out."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
-    if isinstance(out, np.ma.MaskedArray):
-        raise TypeError("out: masked arrays are not supported (fill out.data)")
     dt = out.dtype
-    if dt not in _OUT_CODES:
+    if dt not in _OUT_CODES and not isinstance(out, np.ma.MaskedArray):
         hint = ""
         if dt in ck.BITS16:
             hint = f" (pass its bits: out.view(numpy.{ck.BITS16[dt].name}))"
@@ -242,13 +240,7 @@ def _py_out(out: Any) -> int:
         raise TypeError(f"out: dtype {dt.str if hint.startswith(' (not') else dt.name} is not "
                         f"supported: float32, float64, or the bits of float16 (uint16) or "
                         f"bfloat16 (int16) values{hint}")
-    if not out.flags.writeable:
-        raise ValueError("out: the array is read-only")
-    if not out.flags.c_contiguous:
-        raise ValueError("out: the array must be C-contiguous (fill a contiguous array and copy "
-                         "it in)")
-    if not out.flags.aligned:
-        raise ValueError("out: the array's data is not aligned")
+    ck.check_out(out, out.shape, dt)  # masked, read-only, not C-contiguous, not aligned
     return _OUT_CODES[dt]
 
 
@@ -274,13 +266,9 @@ def _py_start(start: Any, out: np.ndarray) -> np.int64:
 def _run(kernel, *args) -> None:
     """A Python call's compiled fill (one at a time where Numba's layer needs it, as fastinit's
     own fills); its status is 0 after the checks, and raises otherwise."""
-    status = [0]
-
-    def call(*a):
-        status[0] = kernel(*a)
-    _threading.launch(call, *args)
-    if status[0]:  # pragma: no cover (the Python checks come first)
-        raise ValueError(f"fastinit.kernels: {FILL_ERRORS[int(status[0])]}")
+    status = _threading.launch(kernel, *args)
+    if status:  # pragma: no cover (the Python checks come first)
+        raise ValueError(f"fastinit.kernels: {FILL_ERRORS[int(status)]}")
 
 
 # --- the public fills ------------------------------------------------------------------------------

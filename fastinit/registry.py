@@ -255,9 +255,15 @@ def _j_variance(name, **fixed):
 
 def _j_variance_scaling(scale=None, mode=None, distribution=None, in_axis=None, out_axis=None,
                         batch_axis=None, dtype=None):
+    for name, value, allowed in (("mode", mode, ini.MODES), ("distribution", distribution, _J_DISTRIBUTIONS)):
+        if value is not None and (not isinstance(value, str) or value not in allowed):  # JAX's words
+            raise ValueError(f"invalid {name} for variance scaling initializer: {value}")
     return _bind("variance_scaling", scale=scale, mode=mode, distribution=distribution,
                  layout="jax", in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
                  dtype=dtype)
+
+
+_J_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")  #: JAX's (no "untruncated_normal")
 
 
 def _j_truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):

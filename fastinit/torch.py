@@ -1110,19 +1110,48 @@ def _rotary(mod: Any) -> bool:
     return True
 
 
-def _post_order(module: Any, prefix: str, memo: set):
-    """(qualified name, module), children before their parent, each module once."""
-    for name, child in module._modules.items():
-        if child is None or id(child) in memo:
-            continue
-        memo.add(id(child))
-        yield from _post_order(child, f"{prefix}.{name}" if prefix else name, memo)
+def _post_order(module: Any, prefix: str, memo: set, whole: Callable[[Any], bool] | None = None):
+    """(qualified name, module), children before their parent, each module once; a module for
+    which ``whole(module)`` holds comes without its children (all of them then visited)."""
+    if whole is not None and whole(module):
+        subs = [id(m) for m in module.modules() if m is not module]
+        if any(i in memo for i in subs):
+            raise ValueError(f"module: {prefix or 'the model'} ({type(module).__name__}) shares a "
+                             f"submodule with a module visited before it; its initialization would "
+                             f"write that submodule's tensors under two names")
+        memo.update(subs)
+    else:
+        for name, child in module._modules.items():
+            if child is None or id(child) in memo:
+                continue
+            memo.add(id(child))
+            yield from _post_order(child, f"{prefix}.{name}" if prefix else name, memo, whole)
     yield prefix, module
 
 
 def _own_tensors(mod: Any) -> list:
     return [t for t in (*mod.parameters(recurse=False), *mod.buffers(recurse=False))
             if t is not None]
+
+
+def _check_module_args(module: Any, scheme: Any, initializer_range: Any) -> None:
+    """:func:`init_module`'s argument checks (shared with ``save_initialized``)."""
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    if scheme not in ("torch", "hf"):
+        raise ValueError(f"scheme: expected 'torch' or 'hf', got {scheme!r}")
+    if scheme == "hf" and not (_number(initializer_range) and initializer_range >= 0):
+        raise ValueError(f"initializer_range: expected a finite number >= 0, got {initializer_range!r}")
+
+
+def _root_key(seed: Any) -> Any:
+    """The Key every tensor's is a child of (``seed`` None: one draw from torch's default
+    generator), once every check has passed; shared with ``save_initialized``."""
+    from ._seeding import Key
+    if seed is None:
+        seed = int(torch.randint(-2**63, 2**63 - 1, (), dtype=torch.int64))
+    check_seed(seed)
+    return seed if isinstance(seed, Key) else Key(seed)
 
 
 def init_module(module: torch.nn.Module, seed: Any = None, scheme: Literal["torch", "hf"] = "torch",
@@ -1212,17 +1241,8 @@ def init_module(module: torch.nn.Module, seed: Any = None, scheme: Literal["torc
         ...     model = MyTransformer(cfg)
         >>> model = fastinit.torch.init_module(model.to_empty(device="cpu"), seed=0)
     """
-    from ._seeding import Key
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
-    if scheme not in ("torch", "hf"):
-        raise ValueError(f"scheme: expected 'torch' or 'hf', got {scheme!r}")
-    if scheme == "hf" and not (_number(initializer_range) and initializer_range >= 0):
-        raise ValueError(f"initializer_range: expected a finite number >= 0, got {initializer_range!r}")
-    if seed is None:
-        seed = int(torch.randint(-2**63, 2**63 - 1, (), dtype=torch.int64))
-    check_seed(seed)
-    root = seed if isinstance(seed, Key) else Key(seed)
+    _check_module_args(module, scheme, initializer_range)
+    root = _root_key(seed)
     covered: set = set()
     hf_set: set = set()
     lazy = torch.nn.parameter.UninitializedTensorMixin
@@ -1271,29 +1291,6 @@ def _reset_forked(mod: Any, key: Any) -> None:
 
 
 # --- init_shard_(): a hand-made shard of a tensor ----------------------------------------------------
-
-def _initializer_of(initializer: Any) -> Any:
-    """``initializer`` as a :class:`fastinit.Initializer`: one as it is, a core function
-    (``fastinit.normal``) unbound, an identifier or config through :func:`fastinit.get`."""
-    from ._checks import shown
-    from .initializer import FUNCTIONS, Initializer
-    if isinstance(initializer, Initializer):
-        return initializer
-    name = getattr(initializer, "__name__", None)
-    if callable(initializer) and isinstance(name, str) and FUNCTIONS.get(name) is initializer:
-        return Initializer(name)
-    if isinstance(initializer, (str, dict)):
-        from .registry import get
-        try:
-            resolved = get(initializer)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"initializer: {e}") from None
-        if isinstance(resolved, Initializer):
-            return resolved
-    raise TypeError(f"initializer: expected a fastinit.Initializer (e.g. "
-                    f"fastinit.kaiming_uniform(a=5 ** 0.5)), a fastinit function or an identifier "
-                    f"for fastinit.get, got {shown(initializer)}")
-
 
 def _dims(name: str, value: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     """``value`` as a tuple of ints >= 0 (from a torch.Size, tuple or list), one per dimension
@@ -1368,7 +1365,8 @@ def init_shard_(local: Tensor, global_shape: Any, offsets: Any, initializer: Any
         >>> e = torch.empty(50304, 384)
         >>> fastinit.torch.init_shard_(e, (50304, 768), (0, 384 * rank), fastinit.normal(std=0.02), seed=1)
     """
-    from ._checks import shown
+    from ._checks import renamed, shown
+    from .initializer import as_initializer
     if not isinstance(local, Tensor):
         raise TypeError(f"local: expected a torch.Tensor, got {type(local).__name__}")
     dtensor = _dtensor_type()
@@ -1384,7 +1382,7 @@ def init_shard_(local: Tensor, global_shape: Any, offsets: Any, initializer: Any
             raise ValueError(f"offsets: offsets[{k}] + local.shape[{k}] = {offs[k]} + {shape[k]} "
                              f"exceeds global_shape[{k}] = {full[k]} (offsets {shown(offsets)}, "
                              f"local shape {shown(shape)}, global_shape {shown(global_shape)})")
-    init = _initializer_of(initializer)
+    init = as_initializer(initializer)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator: expected a torch.Generator, got {type(generator).__name__}")
     if seed is not None or generator is not None:
@@ -1396,13 +1394,8 @@ def init_shard_(local: Tensor, global_shape: Any, offsets: Any, initializer: Any
     if local.is_meta or math.prod(full) == 0:
         return local
     block = tuple(slice(o, o + d) for o, d in zip(offs, shape))
-    try:
+    with renamed({"out": "local"}):  # the core's checks, before anything is written
         init(*full, out=local, block=block, seed=s)
-    except (TypeError, ValueError) as e:  # the core's checks, before anything is written
-        msg = str(e)
-        if msg.startswith("out: "):
-            raise type(e)("local: " + msg[len("out: "):]) from None
-        raise
     _drawn(local, s)
     return local
 

@@ -1,11 +1,12 @@
 """``block=``: any N-d block of a tensor made on its own, equal to the same slice of the whole
 tensor; the kernels' spans (``fastinit.kernels.blocks``) at chunk and stream-block edges, in every
 dtype; errors naming ``block``. (Every initializer's blocks: test_initializers.)"""
+import numba
 import numpy as np
 import pytest
 
 import fastinit
-from fastinit.kernels.blocks import positions, span, span_units
+from fastinit.kernels.blocks import span, span_units, target
 from fastinit.kernels.rng import BLOCK
 from fastinit.kernels.uniform import fill_uniform
 
@@ -64,6 +65,24 @@ def test_blocks_into_out_and_a_chunked_torch_tensor():
     assert same(t.numpy(), full[block])
 
 
+def test_blocks_are_the_same_bytes_on_one_thread_and_on_all():
+    """The span path's units are dealt to tasks as the flat path's blocks are: the thread count
+    cannot change a block's bytes (as test_reproducibility checks for whole tensors)."""
+    n = numba.config.NUMBA_NUM_THREADS
+    block = (slice(7, 590), slice(1000, 2900))  # 583 runs of 1900: units over every thread
+
+    def run():
+        return [f(600, 3000, dtype=dt, seed=4, block=block).tobytes() for f in FILLS.values()
+                for dt in ("float32", "bfloat16")]
+    try:
+        numba.set_num_threads(1)
+        one = run()
+        numba.set_num_threads(n)
+        assert run() == one
+    finally:
+        numba.set_num_threads(n)
+
+
 def test_kernel_span_chunks_equal_the_whole():
     """A span's output may begin and end inside runs (chunks of a block): every cut agrees."""
     full = np.empty((37, 5000), np.float32)
@@ -91,8 +110,9 @@ def test_work_is_proportional_to_the_block():
     assert span_units(span(5, 10**4, (10,), (10**6,), at=25_000), 10**4) == (8, 8)
     assert span_units(span(0, 1, (1,), (1,)), 1) == (0, 1)  # one element: one block
     # and a cut block generates only the positions of each lane its run needs
-    assert positions((3, -12_000, 3 * BLOCK + 100, 3 * BLOCK + 164)) == (6, 11)
-    assert positions((3, 0, 0, 10 * BLOCK)) == (0, BLOCK // 16)
+    out, tmp = np.zeros(1), np.zeros(1)
+    assert target(out, tmp, (3, -12_000, 3 * BLOCK + 100, 3 * BLOCK + 164))[1:] == (0, 6, 11)
+    assert target(out, tmp, (3, 5, 0, 10 * BLOCK))[1:] == (3 * BLOCK + 5, 0, BLOCK // 16)
 
 
 @pytest.mark.parametrize("block, error, match", [

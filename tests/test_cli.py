@@ -247,7 +247,7 @@ def test_spec_errors_are_clear(tmp_path):
         "shape.json": ({"tensors": [{"name": "a", "shape": [3, -1], "initializer": "ones"}]},
                        "tensors['a']: shape: dimensions must be >= 0"),
         "shape2.json": ({"tensors": [{"name": "a", "shape": "3", "initializer": "ones"}]},
-                        "shape must be a list of non-negative integers"),
+                        "shape: expected an int or a tuple of ints"),
         "dup.json": ({"tensors": [{"name": "a", "shape": [3], "initializer": "ones"},
                                   {"name": "a", "shape": [3], "initializer": "zeros"}]},
                      "duplicate tensor name 'a'"),

@@ -5,7 +5,6 @@ import errno
 import json
 import os
 
-import ml_dtypes
 import numpy as np
 import pytest
 
@@ -125,7 +124,7 @@ def test_the_seed_is_keyed_by_name():
 @pytest.mark.parametrize("tensors, match", [
     ({"w": ("kaiming_normall", (4, 4))}, r"tensors\['w'\].*unknown initializer 'kaiming_normall'; did you mean 'kaiming_normal'"),
     ({"w": ("torch.normal_", (4, -1))}, r"tensors\['w'\]: shape: dimensions must be >= 0"),
-    ({"w": ("torch.normal_", "4x4")}, r"tensors\['w'\]: shape must be a list"),
+    ({"w": ("torch.normal_", "4x4")}, r"tensors\['w'\]: shape: expected an int or a tuple of ints"),
     ({"w": ("torch.normal_", (4, 4), "float128")}, r"tensors\['w'\]: dtype"),
     ({"w": {"initializer": "torch.normal_", "shape": [4], "params": {"sdt": 1}}}, r"no parameter 'sdt'; did you mean 'std'"),
     ({"w": {"initialiser": "torch.normal_", "shape": [4]}}, r"unknown key 'initialiser'; did you mean 'initializer'"),
@@ -319,3 +318,51 @@ def test_save_initialized_shards_and_warns_for_tensors_no_rule_reaches(tmp_path)
         ft.save_initialized(m, tmp_path / "m.npy")
     with pytest.raises(TypeError, match="dtype: expected a floating-point torch.dtype"):
         ft.save_initialized(m, tmp_path / "n.safetensors", dtype=torch.int8)
+
+
+def test_save_initialized_with_a_module_under_two_names(tmp_path):
+    """A submodule of a unit initialized whole (MultiheadAttention's out_proj) registered again
+    under a second name: each tensor once, as init_module gives it; registered first under the
+    other name, an error before any file exists."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    import fastinit.torch as ft
+
+    class Shared(torch.nn.Module):
+        def __init__(self, first):
+            super().__init__()
+            if first:
+                self.add_module("proj", None)  # registered first, set below
+            self.attn = torch.nn.MultiheadAttention(4, 1)
+            self.proj = self.attn.out_proj
+
+    with torch.device("meta"):
+        meta = Shared(first=False)
+    ft.save_initialized(meta, tmp_path / "s.safetensors", seed=0)
+    got = load_file(tmp_path / "s.safetensors")
+    want = ft.init_module(Shared(first=False), seed=0).state_dict()
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+    with torch.device("meta"):
+        meta = Shared(first=True)  # proj before attn
+    with pytest.raises(ValueError, match=r"^module: attn \(MultiheadAttention\) shares a submodule"):
+        ft.save_initialized(meta, tmp_path / "t.safetensors", seed=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.safetensors"]  # no t.safetensors, no temporaries
+
+
+@pytest.mark.parametrize("name", ["randn32", "zeros16", "randC64", "randnC16"])
+def test_typed_functions_make_their_own_dtype(tmp_path, name):
+    """WeightInitializers.jl's typed functions take no dtype: written in theirs (C16: float16
+    pairs, an axis of 2 more), equal to the in-memory call; a dtype that differs is an error."""
+    f = fastinit.FUNCTIONS[name]
+    fastinit.save(tmp_path / "w.npy", {"w": (name, (5, 3))}, seed=2, chunk_size=16)
+    want = f(5, 3, seed=fastinit.Key(2).child("w"))
+    got = np.load(tmp_path / "w.npy")
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes() and got.shape == want.shape
+    with pytest.raises(ValueError, match=rf"^tensors\['w'\]: dtype: {name} makes"):
+        fastinit.save(tmp_path / "x.npy", {"w": (name, (5, 3), "float64" if "64" not in name else "float16")})
+
+
+def test_a_bad_stft_is_found_before_any_file_exists(tmp_path):
+    with pytest.raises(ValueError, match=r"^tensors\['k'\]: shape: stft needs"):
+        fastinit.save(tmp_path / "m.safetensors", {"w": ("normal", (200, 100)), "k": ("stft", (4, 4))})
+    assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,6 @@
 """Host side of the GPU kernels: the same signatures as the CPU kernels, ``fill_x(out, seed,
 start, *params)`` on a flat device array (complex: its real view; float16: its uint16 bits),
 with the per-dtype parameter rounding the CPU kernels do, and the launch configuration."""
-from typing import Any
-
 import ml_dtypes
 import numpy as np
 from numba import cuda
@@ -23,13 +21,13 @@ CONSTANT_GRID = 1024  #: the most CUDA blocks of a grid-stride loop (constant, s
 _f = np.float32
 
 
-def _grid(start, n: int) -> tuple[Any, int, int]:
-    """(the span on the GPU, its first unit, CUDA blocks): one thread per stream of every unit.
+def _grid(start, n: int) -> tuple[tuple, int, int]:
+    """(the span as a tuple, its first unit, CUDA blocks): one thread per stream of every unit.
     ``start`` is the CPU kernels' (a flat index, or a span of ``kernels.blocks``); the GPU
-    kernels take every output as a span."""
+    kernels take every output as a span, passed by value (no copy to the device per launch)."""
     sp = start if isinstance(start, np.ndarray) else span(start, n, (), ())
     u0, nu = span_units(sp, n)
-    return cuda.to_device(sp), u0, (nu * LANES + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+    return tuple(int(v) for v in sp), u0, (nu * LANES + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
 
 
 def _stride_grid(n: int) -> int:

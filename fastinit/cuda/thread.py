@@ -2,8 +2,8 @@
 launch runs stream lane ``t % LANES`` of the block of unit ``u0 + t // LANES`` of the output's
 span (``fastinit.kernels.blocks``: the CPU kernels' work units); position p of that stream is
 element ``b * BLOCK + p * LANES + lane`` of the tensor (``fastinit.kernels.rng``), stored when
-inside the unit's part of the output. Device functions, so that they take the kernels' arrays on the GPU and in the
-simulator alike."""
+inside the unit's part of the output. Device functions, so that they take the kernels' arrays
+on the GPU and in the simulator alike."""
 from numba import cuda
 
 from ..kernels.blocks import locate_in_span

@@ -13,9 +13,10 @@ Work is cut into *units*: with an integer ``start``, the blocks of ``BLOCK`` ele
 touches; with a span, ``(run, j)``, the ``j``-th block of a run (``M`` per run, some empty).
 Blocks that lie wholly inside are generated in place; those cut by a run's ends are generated
 into a per-task scratch block and the overlap copied; a cut block generates only the positions
-its run needs (``positions``: the stream outputs before them are stepped over, their values never
-computed), so a run costs its elements plus at most one block of random-number steps. Units are dealt to ``prange`` tasks in contiguous runs; a block's values
-depend only on its index, so neither the task count nor the thread count can change the output.
+its run needs (``target``: the stream outputs before them are stepped over, their values never
+computed), so a run costs its elements plus at most one block of random-number steps. Units are
+dealt to ``prange`` tasks in contiguous runs; a block's values depend only on its index, so
+neither the task count nor the thread count can change the output.
 """
 import numpy as np
 from numba import njit, types
@@ -115,26 +116,16 @@ span_locate = njit(inline="always")(locate_in_span)
 
 @njit(inline="always")
 def target(out, tmp, w):
-    """Where to generate the block of ``w = locate(...)``: (out, offset) when it lies wholly
-    inside, else (tmp, 0)."""
+    """What to generate for ``w = locate(...)``: (array, offset, p0, p1), the block into
+    (out, its offset) when it lies wholly inside, else into (tmp, 0), and the positions
+    [p0, p1) of each lane it must hold ((0, POSITIONS) for a whole block). A cut block's
+    kernels skip the stream outputs before p0 (their values are never computed) and stop after
+    p1, so a short run costs little more than its elements."""
     b, shift, lo, hi = w
     first = b * BLOCK
     if first >= lo and first + BLOCK <= hi:
-        return out, first + shift
-    return tmp, 0
-
-
-@njit(inline="always")
-def positions(w):
-    """(p0, p1): the positions [p0, p1) of each lane that the block of ``w`` must generate,
-    (0, POSITIONS) for a whole block; a cut block's kernels skip the outputs before p0 (their
-    values are never computed) and stop after p1, so a short run costs little more than its
-    elements."""
-    b, shift, lo, hi = w
-    first = b * BLOCK
-    a = max(first, lo) - first
-    z = min(first + BLOCK, hi) - first
-    return a // LANES, (z - 1) // LANES + 1
+        return out, first + shift, 0, BLOCK // LANES
+    return tmp, 0, (max(first, lo) - first) // LANES, (min(first + BLOCK, hi) - first - 1) // LANES + 1
 
 
 @njit(inline="always")

@@ -21,7 +21,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
-from .blocks import finish, locate, plan, positions, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
@@ -83,7 +83,7 @@ def normal_values64(x, y, std, m):
 
 def normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
     """Generate one block of N(means[lane], std) into dst[off:off + BLOCK], positions [p0, p1)
-    of each lane at least (``blocks.positions``; whole groups of 4); ``h`` (``halves()``) is
+    of each lane at least (``blocks.target``; whole groups of 4); ``h`` (``halves()``) is
     scratch for the 32-bit halves of the states, ``scratch`` a block of float32 for 16-bit
     outputs."""
 
@@ -171,7 +171,8 @@ def _value_means(means, dst):
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_normal(out, seed, start, means, std):
-    """Fill the flat ``out`` with elements [start, start + out.size) of a normal tensor.
+    """Fill the flat ``out`` with the elements ``start`` gives (a flat index or a span,
+    ``blocks``) of a normal tensor.
 
     ``means[lane]`` is the mean of lane ``lane`` (all equal, or real/imag alternating).
     """
@@ -190,7 +191,7 @@ def fill_normal(out, seed, start, means, std):
             b = w[0]
             if b < 0:  # a span's unit past its run's end
                 continue
-            dst, off = target(out, tmp, w)
+            dst, off, p0, p1 = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, h, m, std, scratch, *positions(w))
+            normal_block(dst, off, s0, s1, h, m, std, scratch, p0, p1)
             finish(out, tmp, w)

@@ -37,7 +37,7 @@ from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
-from .blocks import finish, locate, plan, positions, target, task_blocks
+from .blocks import finish, locate, plan, target, task_blocks
 from .normal import normal_block, value_means
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, halves, mix64, seed_lanes
@@ -302,7 +302,7 @@ def mask_scratch():
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
-    """Fill the flat ``out`` with elements [start, start + out.size) of a sparse (rows, cols)
+    """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a sparse (rows, cols)
     tensor: the normal fill N(0, std) for ``seed``, then ``nz`` zeros per column (module
     docstring). ``h`` and ``dl`` size the Feistel domain (``sparse_domain``); 1 <= rows, cols < 2**32
     (checked by ``fastinit.sparse``: kernels never raise)."""
@@ -315,7 +315,6 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     unz = to_u32(nz)
     uh = to_u32(h)
     udl = to_u32(dl)
-    total = np.int64(rows) * np.int64(cols)
     nudge = _u(1) if std > 0 else _u(0)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
@@ -332,13 +331,12 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             b = w[0]
             if b < 0:  # a span's unit past its run's end
                 continue
-            dst, off = target(out, tmp, w)
+            dst, off, p0, p1 = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
-            p0, p1 = positions(w)
             normal_block(dst, off, s0, s1, hv, means, std, values, p0, p1)
             first = b * BLOCK
             a = max(first, w[2]) - first  # the elements of the block the output needs
-            z = min(first + BLOCK, w[3], total) - first
+            z = min(first + BLOCK, w[3]) - first
             mask_block(dst, off + a, first + a, z - a, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
             finish(out, tmp, w)
 

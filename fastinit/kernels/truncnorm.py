@@ -39,7 +39,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import finish, locate, plan, positions, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import wide_vectors
@@ -328,7 +328,7 @@ def _fallback_value(out, p, vmin, vmax):
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
-    """Fill the flat ``out`` with elements [start, start + out.size) of a truncated normal
+    """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a truncated normal
     tensor. ``p`` = (mean, std, a, b, lam, lo, width, m, ilam) as float64, ``std`` signed (mirroring);
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
     number of candidate rounds per batch (speed only)."""
@@ -348,13 +348,12 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             blk = w[0]
             if blk < 0:  # a span's unit past its run's end
                 continue
-            dst, off = target(out, tmp, w)
-            need = positions(w)[1]  # a cut block stops once its last needed position is filled
+            dst, off, _, need = target(out, tmp, w)
             seed_lanes(seed, blk, s0, s1)
             count[:] = 0
             least = 0
             first = 0
-            while least < need:
+            while least < need:  # a cut block stops once its last needed position is filled
                 if kind == NORMAL:
                     _normal(s0, s1, cand, ok, p, vmin, vmax)
                 elif kind == UNIFORM:

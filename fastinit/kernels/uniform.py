@@ -14,7 +14,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
-from .blocks import finish, locate, plan, positions, put, target, task_blocks
+from .blocks import finish, locate, plan, put, target, task_blocks
 from .simd import wide_vectors
 from .rng import BLOCK, LANES, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
@@ -40,7 +40,7 @@ def uniform_value64(x, sc, low, vmin, vmax):
 
 def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     """Generate one block of uniform values into dst[off:off + BLOCK], positions [p0, p1) of
-    each lane at least (``blocks.positions``); ``h`` (``halves()``) is scratch for the 32-bit
+    each lane at least (``blocks.target``); ``h`` (``halves()``) is scratch for the 32-bit
     halves of the states."""
 
 
@@ -81,8 +81,9 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_uniform(out, seed, start, low, scale, vmin, vmax):
-    """Fill the flat ``out`` with elements [start, start + out.size) of a uniform tensor:
-    ``low + scale * u`` clamped into [vmin, vmax] (module docstring)."""
+    """Fill the flat ``out`` with the elements ``start`` gives (a flat index or a span,
+    ``blocks``) of a uniform tensor: ``low + scale * u`` clamped into [vmin, vmax] (module
+    docstring)."""
     u0, nu, nt = plan(start, out.size)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
@@ -96,8 +97,7 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
             b = w[0]
             if b < 0:  # a span's unit past its run's end
                 continue
-            dst, off = target(out, tmp, w)
-            p0, p1 = positions(w)
+            dst, off, p0, p1 = target(out, tmp, w)
             seed_lanes(seed, b, s0, s1)
             uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1)
             finish(out, tmp, w)
