@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -838,7 +839,25 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
     if value is not None:
         seed64(seed)  # drawn as a sampled fill draws it, so that later unseeded calls do not shift
         return t.constant(value)
+    if kind == NORMAL and _never_rejects(p[0], p[1], vmin, vmax, t.dtype):
+        # every candidate is kept, in the order the normal fill writes its values: the same
+        # values without the rejection bookkeeping (torch's trunc_normal_(std=0.02), [-2, 2])
+        return t.fill(seed, fill_normal, *_normal_params(p[0], p[1], t.dtype))
     return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, rounds)
+
+
+def _never_rejects(mean: float, std: float, vmin: float, vmax: float, dtype: np.dtype) -> bool:
+    """Whether the NORMAL proposal keeps every candidate: each is ``fma(std, z, mean)`` in the
+    kernel's precision with ``|z| <= Z_MAX``, rounding is monotone and ``vmin``, ``vmax`` are
+    values of that precision, so [mean - Z_MAX std, mean + Z_MAX std] inside [vmin, vmax]
+    (exactly, in rationals) means no candidate falls outside. The truncated normal's values are
+    then the normal fill's: each lane's candidates fill its positions in the order the normal
+    kernel writes them, from the same stream outputs (``kernels.truncnorm``)."""
+    work = _working(dtype).type
+    m, s = Fraction(float(work(mean))), Fraction(float(work(std)))
+    reach = Fraction(Z_MAX) * s
+    return ((vmin == -math.inf or Fraction(vmin) <= m - reach)
+            and (vmax == math.inf or m + reach <= Fraction(vmax)))
 
 
 def truncated_normal_params(mean: Any, std: Any, lo: Any, hi: Any, dtype: np.dtype):

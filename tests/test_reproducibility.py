@@ -114,3 +114,42 @@ def test_numba_num_threads_in_a_fresh_process(python, threads):
     n, got = json.loads(python(code, env={"NUMBA_NUM_THREADS": threads, "PYTHONPATH": "tests"}))
     assert n == int(threads)
     assert got == digests()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("params", [
+    dict(std=0.02, lo=-2.0, hi=2.0),  # torch's trunc_normal_(std=0.02): 100 std either side
+    dict(mean=3.0, std=0.1, lo=-1.0, hi=10.0),
+    dict(std=1.0, lo=-np.inf, hi=np.inf),
+    dict(std=1.0, lo=-8.7, hi=8.7),  # just past the normal kernels' reach (fills.Z_MAX)
+])
+def test_truncated_normal_that_never_rejects_is_the_rejection_samplers_output(monkeypatch, dtype, params):
+    """Where no candidate can fall outside [lo, hi], truncated_normal runs the normal kernel
+    (fills._never_rejects); it must give the rejection sampler's bytes, cut blocks included."""
+    from fastinit import fills
+    assert fills._never_rejects(*_normal_plan(params, dtype))
+    fast = [fastinit.truncated_normal(3, 4219, dtype=dtype, seed=3, **params),
+            fastinit.truncated_normal(3, 4219, dtype=dtype, seed=3, block=(slice(1, 3), slice(50, 4100)), **params)]
+    monkeypatch.setattr(fills, "_never_rejects", lambda *args: False)
+    slow = [fastinit.truncated_normal(3, 4219, dtype=dtype, seed=3, **params),
+            fastinit.truncated_normal(3, 4219, dtype=dtype, seed=3, block=(slice(1, 3), slice(50, 4100)), **params)]
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _normal_plan(params, dtype):
+    from fastinit import fills
+    from fastinit.kernels.truncnorm import NORMAL
+    from fastinit._checks import as_dtype
+    dt = as_dtype(dtype)
+    _, kind, p, vmin, vmax, _ = fills.truncated_normal_params(
+        params.get("mean", 0.0), params["std"], params["lo"], params["hi"], dt)
+    assert kind == NORMAL
+    return p[0], p[1], vmin, vmax, dt
+
+
+def test_truncated_normal_near_the_reach_still_rejects():
+    """Just inside the normal kernels' reach, candidates can fall outside: the sampler runs."""
+    from fastinit import fills
+    _, kind, p, vmin, vmax, _ = fills.truncated_normal_params(0.0, 1.0, -7.0, 7.0, np.dtype("float32"))
+    assert not fills._never_rejects(p[0], p[1], vmin, vmax, np.dtype("float32"))
