@@ -11,7 +11,9 @@ Each dtype's rows begin with three **ceilings**, measured on the same array in t
 numpy's ``out.fill`` (one thread), a parallel ``prange`` store loop and a parallel
 streaming-store (non-temporal) loop, both on Numba's ``threads`` threads like fastinit. A fill's
 "% ceiling" is its time against the fastest of the three: 100 = as fast as the fastest way
-found to write the array. Every time is the median of ``repeats`` calls (``time.perf_counter``)
+found to write the array. The machine's bandwidth drifts during a run (on shared VMs by up to 2x
+within a minute), so each fill's calls alternate with calls of that fastest ceiling and its "%
+ceiling" is against the ceiling's time in the same stretch of the run. Every time is the median of ``repeats`` calls (``time.perf_counter``)
 after a warm-up call that compiles, each filling the same preallocated, already-touched array in
 place (``out=``; torch through ``torch.from_numpy(out)``, no copy). Ratios taken in one run hold
 better than absolute rates, which swing between processes.
@@ -289,12 +291,33 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure_case(case: Case, out: np.ndarray, repeats: int, with_torch: bool = True) -> Row:
-    """The row of ``case`` on the flat, touched ``out``: fastinit and its peers."""
+def paired_seconds(fn: Callable[[], object], ref: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """The median times of ``fn`` and of ``ref`` over ``repeats`` calls of each, alternating (after
+    one untimed warm-up call of each), so that both see the machine in the same state."""
+    fn()
+    ref()
+    times: tuple[list, list] = ([], [])
+    for _ in range(repeats):
+        for f, ts in zip((fn, ref), times):
+            t0 = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t0)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def measure_case(case: Case, out: np.ndarray, repeats: int, with_torch: bool = True,
+                 ceiling: Callable[[], None] | None = None) -> Row:
+    """The row of ``case`` on the flat, touched ``out``: fastinit and its peers. With ``ceiling``
+    (the dtype's fastest ceiling), fastinit's calls alternate with the ceiling's and the row's
+    ``ceiling_s`` is the ceiling's median time in that same stretch of the run."""
     dtype = out.dtype.name
     target = out.reshape(shape_for(case, out.size))
-    row = Row("fill", case.name, dtype, out.size, out.dtype.itemsize,
-              median_seconds(lambda: case.fastinit(out=target), repeats))
+    fill = lambda: case.fastinit(out=target)  # noqa: E731
+    if ceiling is None:
+        row = Row("fill", case.name, dtype, out.size, out.dtype.itemsize, median_seconds(fill, repeats))
+    else:
+        seconds, ceiling_s = paired_seconds(fill, ceiling, repeats)
+        row = Row("fill", case.name, dtype, out.size, out.dtype.itemsize, seconds, ceiling_s=ceiling_s)
     if problem := check(case, out):
         row.notes.append(f"fastinit: {problem}")
     if peer := numpy_peer(case, dtype):
@@ -348,18 +371,19 @@ def measure(fills: Iterable[str] | None = None, size: int = 10**8, dtypes: Seque
     for dtype in dtypes:
         out = touched(size, dtype)
         dtype_rows = []
-        for name, fn in ceilings(out).items():
+        calls = ceilings(out)
+        for name, fn in calls.items():
             if progress:
                 progress(f"{name} {out.dtype.name}")
             dtype_rows.append(Row("ceiling", name, out.dtype.name, out.size, out.dtype.itemsize,
                                   median_seconds(fn, repeats)))
+        best = min(dtype_rows, key=lambda r: r.seconds)
+        for r in dtype_rows:
+            r.ceiling_s = best.seconds
         for case in cases:
             if progress:
                 progress(f"{case.name} {out.dtype.name}")
-            dtype_rows.append(measure_case(case, out, repeats, with_torch))
-        best = min(r.seconds for r in dtype_rows if r.kind == "ceiling")
-        for r in dtype_rows:
-            r.ceiling_s = best
+            dtype_rows.append(measure_case(case, out, repeats, with_torch, ceiling=calls[best.fill]))
         rows += dtype_rows
         del out
     return rows
@@ -544,7 +568,7 @@ def main(argv: Sequence[str] | None = None, description: str | None = None) -> i
     print(f"{facts['cpu']} (LLVM: {facts['llvm_cpu']}): {facts['cores']} cores ({facts['usable_cores']} usable); "
           f"threads: numba {facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}")
     print(f"{args.size:.0e} elements, median of {args.repeats} after a warm-up, into a touched out= array; "
-          "% ceiling: against the fastest ceiling of the dtype\n")
+          "% ceiling: against the dtype's fastest ceiling, timed alternately with each fill\n")
     print(format_table(rows))
     memory_rows, startup = [], []
     if not args.no_extras:

@@ -568,7 +568,7 @@ def _run_bench(args) -> int:
     print(f"{facts['cpu']}: {facts['cores']} cores ({facts['usable_cores']} usable); threads: numba "
           f"{facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}")
     print(f"{args.size:.0e} elements, median of {args.repeats} after a warm-up, into a touched array; "
-          f"% ceiling: against the fastest ceiling of the dtype\n")
+          f"% ceiling: against the dtype's fastest ceiling, timed alternately with each fill\n")
     print(_bench.format_table(rows))
     if args.plot is not None:
         sizes = args.sizes or sorted({n for n in (10**4, 10**5, 10**6, 10**7, 10**8, 10**9) if n < args.size}
