@@ -145,7 +145,7 @@ def put(dst, i, v):
     bfloat16 ones as int16 views (the float32 value rounded to nearest, ties to even)."""
 
 
-@overload(put)
+@overload(put, jit_options={"forceinline": True})
 def _put(dst, i, v):
     if dst.dtype == types.uint16:
         def impl(dst, i, v):

@@ -94,7 +94,7 @@ def _groups(p0, p1):
     return p0 // 4 * 2, min((p1 + 3) // 4 * 2, PAIRS)
 
 
-@overload(normal_block)
+@overload(normal_block, jit_options={"forceinline": True})
 def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
     if dst.dtype.bitwidth == 64:
         def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):

@@ -44,7 +44,7 @@ def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     halves of the states."""
 
 
-@overload(uniform_block)
+@overload(uniform_block, jit_options={"forceinline": True})
 def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     if dst.dtype.bitwidth == 64:
         def impl(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
