@@ -128,7 +128,9 @@ def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
             _normal_block32(scratch, 0, s0, s1, h, means, std, p0, p1)
             k0, k1 = _groups(p0, p1)
             for i in range(2 * LANES * k0, 2 * LANES * k1):
-                put(dst, _U(off) + _U(i), scratch[i])
+                # unsigned indexes: a signed scratch[i] (i from a run-time start) kept numpy's
+                # negative-index wraparound, which LLVM vectorized as gathers (0.75 ns/element)
+                put(dst, _U(off) + _U(i), scratch[_U(i)])
     return impl
 
 
