@@ -131,6 +131,9 @@ def _cases() -> dict[str, Case]:
         trunc(-2.0, 2.0),
         trunc(6.0, math.inf),
         trunc(-12.0, -10.0, torch_cap=TORCH_TAIL_CAP),
+        # torch's trunc_normal_(w, std=0.02): bounds 100 std away, no candidate is ever rejected
+        Case("truncated_normal std 0.02 [-2, 2]", partial(fastinit.truncated_normal, std=0.02, seed=0),
+             torch=lambda t: torch_module().nn.init.trunc_normal_(t, std=0.02), lo=-2.0, hi=2.0),
         Case("sparse 0.9", partial(fastinit.sparse, sparsity=0.9, std=0.01, seed=0),
              torch=_torch_init("sparse_", 0.9, 0.01), two_d=True, torch_cap=TORCH_SPARSE_CAP),
         Case("kaiming_uniform a=sqrt5", partial(fastinit.kaiming_uniform, a=math.sqrt(5), seed=0),
