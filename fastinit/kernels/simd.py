@@ -15,6 +15,12 @@
   slower for ones that fit in it (measured: bench/README.md). :func:`store_fence` (``sfence``)
   must follow streaming stores before another thread may read what they wrote.
 - :func:`address` is an array's data address, to find its 64-byte boundaries.
+- :func:`scatter_rows` is the truncated normal's rejection bookkeeping: rows of 16 lane
+  candidates into each lane's next positions of a block, one masked vector scatter per row
+  (``vscatterdps`` with AVX-512; per-lane stores that LLVM makes of it elsewhere), the lanes'
+  counts in a vector register. It moves bits, computes no value.
+- :func:`stack_lanes_u32` is a 16-element uint32 array in the caller's stack frame: scratch
+  for lane states without a heap allocation per call.
 
 Nothing here is used by the GPU twins.
 """
@@ -120,3 +126,144 @@ def aligned_head(dst, n):
     if a % size != _U(0):
         return _U(n)
     return min(_U(n), ((_U(CHUNK) - a % _U(CHUNK)) % _U(CHUNK)) // size)
+
+
+# --- rejection sampling's compaction: rows of lane candidates into each lane's next positions ---
+
+_I1 = ir.IntType(1)
+_I8 = ir.IntType(8)
+_I32 = ir.IntType(32)
+ROW = 16  #: lanes a row of ``scatter_rows`` holds (``rng.LANES``)
+PREFETCH_ROWS = 16  #: positions ahead of the furthest lane whose cache lines ``scatter_rows`` prefetches
+
+
+def _lanes(t):
+    return ir.VectorType(t, ROW)
+
+
+def _splat(builder, value):
+    v = builder.insert_element(ir.Constant(_lanes(value.type), None), value, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(v, ir.Constant(_lanes(value.type), None), ir.Constant(_lanes(_I32), [0] * ROW))
+
+
+def _function(module, name, ret, params):
+    """The function ``name`` of ``module``, declared as ret(params) where it is not yet there."""
+    fn = module.globals.get(name)
+    return fn if fn is not None else ir.Function(module, ir.FunctionType(ret, params), name)
+
+
+def _scatter_rows(context, builder, signature, args):
+    """The codegen of ``scatter_rows``: one loop, the lanes' counts in a vector register."""
+    dty, _, cty, oty, nty = signature.args[:5]
+    dst, off, cand, ok, count, rows, limit = args
+    d = context.make_array(dty)(context, builder, dst).data
+    c = context.make_array(cty)(context, builder, cand).data
+    o = context.make_array(oty)(context, builder, ok).data
+    n = builder.bitcast(context.make_array(nty)(context, builder, count).data, _lanes(_I32).as_pointer())
+    et = d.type.pointee
+    size = context.get_abi_sizeof(et)
+    base = builder.gep(d, [off])
+    i8p = _I8.as_pointer()
+    scatter = _function(builder.module, f"llvm.masked.scatter.v{ROW}{et.intrinsic_name}.v{ROW}{base.type.intrinsic_name}",
+                        ir.VoidType(), [_lanes(et), _lanes(base.type), _I32, _lanes(_I1)])
+    prefetch = _function(builder.module, f"llvm.prefetch.{i8p.intrinsic_name}", ir.VoidType(), [i8p, _I32, _I32, _I32])
+    smax = _function(builder.module, f"llvm.vector.reduce.smax.v{ROW}i32", _I32, [_lanes(_I32)])
+    lim32 = builder.trunc(limit, _I32)
+    limits = _splat(builder, lim32)
+    lane = ir.Constant(_lanes(_I32), list(range(ROW)))
+    shift = ir.Constant(_lanes(_I32), [ROW.bit_length() - 1] * ROW)
+    zero = ir.Constant(_lanes(_I32), [0] * ROW)
+    one64 = ir.Constant(ir.IntType(64), 1)
+    last = builder.sext(builder.sub(lim32, ir.Constant(_I32, 1)), ir.IntType(64))
+    counts0 = builder.load(n, align=4)
+    # the furthest position any lane can reach by row q is its start plus q
+    ahead = builder.add(builder.sext(builder.call(smax, [counts0]), ir.IntType(64)),
+                        ir.Constant(ir.IntType(64), PREFETCH_ROWS))
+    lines = max(1, ROW * size // CHUNK)  # cache lines a position spans (float64: 2)
+
+    entry = builder.block
+    head = builder.append_basic_block("scatter_rows.head")
+    body = builder.append_basic_block("scatter_rows.body")
+    done = builder.append_basic_block("scatter_rows.done")
+    builder.branch(head)
+    builder.position_at_end(head)
+    q = builder.phi(ir.IntType(64))
+    counts = builder.phi(_lanes(_I32))
+    q.add_incoming(ir.Constant(ir.IntType(64), 0), entry)
+    counts.add_incoming(counts0, entry)
+    open_ = builder.icmp_signed("<", counts, limits)  # lanes with positions left
+    some = builder.icmp_unsigned("!=", builder.bitcast(open_, ir.IntType(ROW)), ir.Constant(ir.IntType(ROW), 0))
+    builder.cbranch(builder.and_(builder.icmp_signed("<", q, rows), some), body, done)
+
+    builder.position_at_end(body)
+    at = builder.mul(q, ir.Constant(ir.IntType(64), ROW))
+    values = builder.load(builder.bitcast(builder.gep(c, [at]), _lanes(et).as_pointer()), align=size)
+    oks = builder.load(builder.bitcast(builder.gep(o, [at]), _lanes(_I32).as_pointer()), align=4)
+    index = builder.or_(builder.shl(counts, shift), lane)  # count * ROW + lane
+    ptrs = builder.gep(base, [index], inbounds=True, source_etype=et)
+    ptrs.type = _lanes(base.type)  # a vector GEP: llvmlite types it as one pointer
+    builder.call(scatter, [values, ptrs, ir.Constant(_I32, size), open_])
+    pos = builder.add(q, ahead)
+    pos = builder.select(builder.icmp_signed("<", pos, last), pos, last)
+    for k in range(lines):
+        p = builder.gep(base, [builder.add(builder.mul(pos, ir.Constant(ir.IntType(64), ROW)),
+                                           ir.Constant(ir.IntType(64), k * CHUNK // size))])
+        builder.call(prefetch, [builder.bitcast(p, i8p), ir.Constant(_I32, 1), ir.Constant(_I32, 3),
+                                ir.Constant(_I32, 1)])
+    q.add_incoming(builder.add(q, one64), body)
+    counts.add_incoming(builder.add(counts, builder.select(open_, oks, zero)), body)
+    builder.branch(head)
+
+    builder.position_at_end(done)
+    builder.store(counts, n, align=4)
+    return q
+
+
+@intrinsic
+def scatter_rows(typingctx, dst, off, cand, ok, count, rows, limit):
+    """Compact rows of lane candidates into the positions of a block (rejection sampling):
+    for each row ``q = 0, 1, ...`` (``ROW`` lanes, ``cand[ROW*q:ROW*(q+1)]``) while ``q < rows``
+    (at most ``cand.size // ROW``) and some lane's ``count`` is below ``limit``, every such lane ``l`` stores its candidate at
+    ``dst[off + ROW*count[l] + l]`` and adds ``ok[ROW*q + l]`` (0 or 1) to ``count[l]``; lanes
+    at ``limit`` store nothing. Returns the rows consumed (``q`` at the end).
+
+    ``dst`` and ``cand`` share a dtype (any; 16-bit outputs as their bits), ``ok`` is uint32 and
+    ``count`` an int32 array of ``ROW`` (read once, written back at the end); all contiguous.
+    The counts stay in a vector register and each row is one ``llvm.masked.scatter``: with
+    AVX-512 a ``vpscatterdd``/``vscatterdps`` (two ``vscatterdpd`` for float64), elsewhere (AVX2,
+    16-bit elements) LLVM expands it into per-lane conditional scalar stores. Each row also
+    prefetches for writing the cache lines of the position ``PREFETCH_ROWS`` past the furthest
+    a lane can have reached (capped at ``limit - 1``): a scatter waits on lines missing from the
+    cache, and a block in a large output is not in the cache. Positions are below ``limit``,
+    so the stores stay inside the block. No values are computed: which bits land where is
+    fixed by the arguments alone."""
+    arrays = (dst, cand, ok, count)
+    if not (all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" for a in arrays)
+            and dst.dtype == cand.dtype and ok.dtype == types.uint32 and count.dtype == types.int32):
+        return None
+    sig = types.int64(dst, types.uint64, cand, ok, count, types.int64, types.int64)
+    return sig, _scatter_rows
+
+
+_LANES_U32 = types.Array(types.uint32, 1, "C")
+
+
+@intrinsic
+def stack_lanes_u32(typingctx):
+    """An uninitialized uint32 array of ``ROW`` elements in the stack frame of the function this
+    is called in (an ``alloca``, 64-byte aligned): no heap allocation and no reference count, and
+    LLVM sees that it overlaps no other array. It lives until that function returns: never
+    return it or keep it anywhere."""
+
+    def codegen(context, builder, signature, args):
+        from numba.np.arrayobj import make_array, populate_array
+        et = context.get_data_type(types.uint32)
+        slot = cgutils.alloca_once(builder, ir.ArrayType(et, ROW), name="lanes")
+        slot.align = CHUNK
+        ary = make_array(_LANES_U32)(context, builder)
+        intp = context.get_value_type(types.intp)
+        populate_array(ary, data=builder.bitcast(slot, et.as_pointer()), shape=[ir.Constant(intp, ROW)],
+                       strides=[ir.Constant(intp, 4)], itemsize=ir.Constant(intp, 4), meminfo=None)
+        return ary._getvalue()
+
+    return _LANES_U32(), codegen

@@ -31,7 +31,8 @@ outputs (words hi, lo of an output x as in ``normal``):
 Each lane's accepted candidates fill its positions in order; the candidates a lane makes after
 its last position is filled are dropped. Rounds run vectorized across lanes in batches of
 ``rounds`` (a performance setting only); a lane's values depend only on its own candidate
-sequence, never on the batch size.
+sequence, never on the batch size. After each batch, ``compact`` moves the accepted candidates
+to their lanes' positions, one vector scatter per row of candidates (``simd.scatter_rows``).
 """
 
 import numpy as np
@@ -42,8 +43,8 @@ from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_
 from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import wide_vectors
-from .rng import (BLOCK, LANES, PAIRS, halves, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
+from .simd import scatter_rows, stack_lanes_u32, wide_vectors
+from .rng import (BLOCK, LANES, PAIRS, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
 NORMAL, UNIFORM, EXPONENTIAL = 0, 1, 2
@@ -64,6 +65,13 @@ _2M25 = _f(2.0**-25)
 _2M53 = 2.0**-53
 _u1, _u8 = _u(1), _u(8)
 _M24 = _u(0xFFFFFF)
+
+
+@njit(inline="always")
+def _halves():
+    """``rng.halves`` in the stack frame of the candidate function (``simd.stack_lanes_u32``):
+    that function is called once per batch, and four heap arrays cost it about 150 ns."""
+    return stack_lanes_u32(), stack_lanes_u32(), stack_lanes_u32(), stack_lanes_u32()
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -134,7 +142,7 @@ def exponential_cand64(x, y, mean, std, a, b, lam, ilam, vmin, vmax):
 
 
 def _normal32(s0, s1, cand, ok, p, vmin, vmax):
-    s0h, s0l, s1h, s1l = halves()
+    s0h, s0l, s1h, s1l = _halves()
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, std = _f(p[0]), _f(p[1])
     vlo = _f(vmin)
@@ -156,7 +164,7 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
-    s0h, s0l, s1h, s1l = halves()
+    s0h, s0l, s1h, s1l = _halves()
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, istd, lo, m = _f(p[0]), _f(1.0 / p[1]), _f(p[5]), _f(p[7])
     wsc = _f(p[6]) * _2M24
@@ -181,7 +189,7 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
-    s0h, s0l, s1h, s1l = halves()
+    s0h, s0l, s1h, s1l = _halves()
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(p[8])
     vlo = _f(vmin)
@@ -287,28 +295,30 @@ _exponential = _by_width(_exponential32, _exponential64)
 
 
 @njit(inline="always")
-def compact(dst, off, cand, ok, count, first, fallback):
-    """Write each lane's accepted candidates to its next free positions in the block held at
-    dst[off:]; returns the fewest positions any lane has filled. Reads the batch in order,
-    candidate row by candidate row (all lanes), so it streams through cand and ok once. Row
-    ``q`` holds every lane's candidate number ``first + q``; from number ``MAX_CANDIDATES`` on,
-    a lane takes ``fallback`` for each candidate instead (see ``MAX_CANDIDATES``)."""
-    for q in range(cand.size // LANES):
-        if first + q < MAX_CANDIDATES:
-            for lane in range(LANES):
-                pos = count[lane]
-                if pos < POSITIONS:
-                    dst[_U(off) + _U(pos * LANES + lane)] = cand[q * LANES + lane]
-                    count[lane] = pos + ok[q * LANES + lane]
-        else:
-            for lane in range(LANES):
-                pos = count[lane]
-                if pos < POSITIONS:
-                    put(dst, _U(off) + _U(pos * LANES + lane), fallback)
-                    count[lane] = pos + 1
-    least = POSITIONS
+def compact(dst, off, cand, ok, count, first, fallback, need):
+    """Write each lane's accepted candidates to its next free positions below ``need`` in the
+    block held at dst[off:]; returns the fewest positions any lane has filled. ``count`` (int32,
+    one per lane) holds the positions each lane has filled. Reads the batch in order, candidate
+    row by candidate row (all lanes), so it streams through cand and ok once, and stops at the
+    row where every lane has ``need`` positions (``simd.scatter_rows``, one vector scatter per
+    row). Row ``q`` holds every lane's candidate number ``first + q``; from number
+    ``MAX_CANDIDATES`` on, a lane takes ``fallback`` for each candidate instead (see
+    ``MAX_CANDIDATES``). A cut block needs only its first ``need`` positions: what a lane would
+    write past them is never copied out, so it is not written."""
+    rows = cand.size // LANES
+    live = min(rows, max(MAX_CANDIDATES - first, 0))
+    scatter_rows(dst, _U(off), cand, ok, count, live, need)
+    extra = rows - live  # rows past MAX_CANDIDATES: one fallback value each for a lane not full
+    least = need
     for lane in range(LANES):
-        least = min(least, count[lane])
+        pos = count[lane]
+        if extra > 0:
+            end = min(need, pos + extra)
+            for i in range(pos, end):
+                put(dst, _U(off) + _U(i * LANES + lane), fallback)
+            pos = max(pos, end)
+            count[lane] = pos
+        least = min(least, pos)
     return least
 
 
@@ -341,7 +351,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
         tmp = np.empty(BLOCK, out.dtype)
         cand = np.empty(2 * rounds * LANES, out.dtype)
         ok = np.empty(2 * rounds * LANES, np.uint32)
-        count = np.empty(LANES, np.int64)
+        count = np.empty(LANES, np.int32)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
             w = locate(start, out.size, u)
@@ -360,6 +370,6 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
                     _uniform(s0, s1, cand, ok, p, vmin, vmax)
                 else:
                     _exponential(s0, s1, cand, ok, p, vmin, vmax)
-                least = compact(dst, off, cand, ok, count, first, fb)
+                least = compact(dst, off, cand, ok, count, first, fb, need)
                 first += cand.size // LANES
             finish(out, tmp, w)

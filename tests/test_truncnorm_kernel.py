@@ -1,0 +1,172 @@
+"""The truncated normal kernel's rejection bookkeeping (``kernels.truncnorm.compact`` on
+``simd.scatter_rows``): every lane's accepted candidates land in its positions in order, against a
+plain Python model, on AVX-512 (a vector scatter) and on AVX2 (compiled in a subprocess: LLVM's
+per-lane stores); the ``MAX_CANDIDATES`` fallback inside a batch; values independent of the
+batch size. What values a fill gives is pinned by ``test_reproducibility``."""
+import platform
+import re
+
+import numba
+import numpy as np
+import pytest
+from llvmlite import binding
+from numba import njit
+
+from fastinit.fills import truncated_normal_params
+from fastinit.kernels import simd
+from fastinit.kernels.rng import LANES
+from fastinit.kernels.truncnorm import MAX_CANDIDATES, POSITIONS, _normal32, compact, fill_truncnorm
+
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+FEATURES = binding.get_host_cpu_features()
+AVX2 = X86 and FEATURES.get("avx2", False)
+AVX512 = AVX2 and FEATURES.get("avx512f", False)
+DTYPES = [np.float32, np.float64, np.uint16, np.int16]  # 16-bit outputs are stored as their bits
+
+
+@njit
+def _scatter(dst, off, cand, ok, count, rows, limit):
+    return simd.scatter_rows(dst, np.uint64(off), cand, ok, count, rows, limit)
+
+
+@njit
+def _compact(dst, off, cand, ok, count, first, fallback, need):
+    return compact(dst, off, cand, ok, count, first, fallback, need)
+
+
+def model(dst, off, cand, ok, count, rows, limit, first=0, fallback=None):
+    """The bookkeeping one candidate at a time: returns the rows consumed."""
+    q = 0
+    while q < rows and (count < limit).any():
+        for lane in range(LANES):
+            if count[lane] < limit:
+                if first + q < MAX_CANDIDATES:
+                    dst[off + count[lane] * LANES + lane] = cand[q * LANES + lane]
+                    count[lane] += ok[q * LANES + lane]
+                else:
+                    dst[off + count[lane] * LANES + lane] = fallback
+                    count[lane] += 1
+        q += 1
+    return q
+
+
+def cases(seed=0, n=40):
+    rng = np.random.default_rng(seed)
+    for dtype in DTYPES:
+        for trial in range(n):
+            rows = int(rng.integers(0, 3 * POSITIONS // 2))
+            limit = int(rng.integers(1, POSITIONS + 1))
+            ok = (rng.random(rows * LANES) < rng.random()).astype(np.uint32)
+            start = rng.integers(0, limit + 1, LANES) if trial % 2 else np.zeros(LANES, np.int64)
+            cand = rng.integers(1, 30000, rows * LANES).astype(dtype)
+            yield dtype, int(rng.integers(0, 40)), cand, ok, start.astype(np.int32), rows, limit
+
+
+def check_scatter(fn):
+    for dtype, off, cand, ok, start, rows, limit in cases():
+        dst = np.zeros(off + POSITIONS * LANES + 64, dtype)
+        count = start.copy()
+        ref, ref_count = dst.copy(), start.astype(np.int64)
+        q = fn(dst, off, cand, ok, count, rows, limit)
+        assert q == model(ref, off, cand, ok, ref_count, rows, limit)
+        assert np.array_equal(count, ref_count)
+        assert np.array_equal(dst, ref), (dtype, rows, limit)
+
+
+def test_scatter_rows_against_the_model():
+    assert simd.ROW == LANES
+    check_scatter(_scatter)
+
+
+def test_scatter_rows_stops_where_every_lane_is_full():
+    cand = np.arange(8 * LANES, dtype=np.float32)
+    ok = np.ones(8 * LANES, np.uint32)
+    count = np.full(LANES, 3, np.int32)
+    dst = np.zeros(5 * LANES, np.float32)
+    assert _scatter(dst, 0, cand, ok, count, 8, 5) == 2  # two rows fill positions 3 and 4
+    assert (count == 5).all() and np.array_equal(dst[3 * LANES:], cand[:2 * LANES])
+    assert _scatter(dst, 0, cand, ok, count, 8, 5) == 0
+    assert _scatter(dst, 0, cand, ok, np.zeros(LANES, np.int32), 0, 5) == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("first", [MAX_CANDIDATES - 7, MAX_CANDIDATES, MAX_CANDIDATES + 64])
+def test_compact_takes_the_fallback_from_max_candidates_on(dtype, first):
+    rng = np.random.default_rng(first)
+    rows, need = 40, 37
+    cand = rng.integers(1, 30000, rows * LANES).astype(dtype)
+    ok = (rng.random(rows * LANES) < 0.3).astype(np.uint32)
+    fb = 7.0 if dtype == np.float64 else np.float32(7.0)  # put() turns it into 16-bit bits
+    start = rng.integers(0, need + 1, LANES)
+    dst = np.zeros(POSITIONS * LANES, dtype)
+    count = start.astype(np.int32)
+    least = _compact(dst, 0, cand, ok, count, first, fb, need)
+    ref, ref_count = np.zeros_like(dst), start.astype(np.int64)
+    bits = np.zeros(LANES, dtype)  # the fallback as put() stores it: one row past MAX_CANDIDATES
+    _compact(bits, 0, np.zeros(LANES, dtype), np.zeros(LANES, np.uint32), np.zeros(LANES, np.int32),
+             MAX_CANDIDATES, fb, 1)
+    assert (bits == bits[0]).all() and bits[0] != 0
+    model(ref, 0, cand, ok, ref_count, rows, need, first, bits[0])
+    assert least == ref_count.min()
+    assert np.array_equal(count, ref_count)
+    assert np.array_equal(dst, ref)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("bounds", [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf), (-12.0, -10.0)],
+                         ids=["normal", "uniform", "exponential", "exponential-below"])
+def test_values_do_not_depend_on_the_batch_size(dtype, bounds):
+    """Small batches carry each lane's count across many compactions; a cut block (the last one)
+    stops at the positions it needs."""
+    from fastinit._checks import BITS16
+    _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(dtype))
+    outs = []
+    for r in (rounds, 1, 3, 40):
+        out = np.zeros(2 * 4096 + 1000, dtype)
+        flat = out.view(BITS16[out.dtype]) if out.dtype in BITS16 else out
+        fill_truncnorm(flat, np.uint64(5), 123, kind, p, vmin, vmax, r)
+        outs.append(out.view(np.uint8).copy())
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])
+
+
+@pytest.mark.skipif(not AVX512, reason="the vector scatter is AVX-512's")
+def test_scatter_rows_is_a_vector_scatter_with_prefetches():
+    cand, ok, count = np.zeros(LANES, np.float32), np.zeros(LANES, np.uint32), np.zeros(LANES, np.int32)
+    _scatter(np.zeros(POSITIONS * LANES, np.float32), 0, cand, ok, count, 1, 1)
+    sig = next(s for s in _scatter.signatures if s[0].dtype == numba.float32)
+    asm = _scatter.inspect_asm(sig)
+    assert re.search(r"\bv(p)?scatterd(d|ps)\b", asm), "no vector scatter"
+    assert "prefetchw" in asm
+
+
+def test_candidate_loops_vectorize_with_the_stack_halves():
+    """The lanes' state halves live on the stack (``simd.stack_lanes_u32``): the candidate loop
+    still vectorizes."""
+    if not AVX2:
+        pytest.skip("vector registers are counted on x86 with AVX2")
+    fresh = numba.njit(error_model="numpy")(_normal32)
+    _, _, p, vmin, vmax, _ = truncated_normal_params(0.0, 1.0, -2.0, 2.0, np.dtype(np.float32))
+    args = (np.ones(LANES, np.uint64), np.ones(LANES, np.uint64), np.zeros(4 * LANES, np.float32),
+            np.zeros(4 * LANES, np.uint32), p, vmin, vmax)
+    fresh(*args)
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    assert len(re.findall(r"%[yz]mm\d+", asm)) >= 20
+
+
+AVX2_CHECK = """
+import re, numpy as np
+from numba import njit
+import tests.test_truncnorm_kernel as t
+t.check_scatter(t._scatter)
+asm = t._scatter.inspect_asm(t._scatter.signatures[0])
+print(len(re.findall(r"\\bv(p)?scatter", asm)), len(re.findall("%zmm", asm)))
+"""
+
+
+@pytest.mark.skipif(not AVX2, reason="runs AVX2 code: needs an x86 host with AVX2")
+def test_scatter_rows_on_avx2(python, tmp_path):
+    """Without AVX-512, LLVM expands the masked scatter into per-lane stores: same results."""
+    features = "+64bit,+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2,+avx,+avx2,+fma,+f16c,+bmi,+bmi2,+popcnt,+cx16"
+    env = {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": features, "NUMBA_CACHE_DIR": str(tmp_path)}
+    scatters, zmm = python(AVX2_CHECK, env=env).split()
+    assert int(scatters) == 0 and int(zmm) == 0
