@@ -96,3 +96,16 @@ def test_wide_vectors_where_llvm_prefers_256_bits(python):
     wide = python(WIDE, env=env)
     assert int(plain) == 0, "rocketlake without the attribute: expected ymm only"
     assert int(wide) > 0, "prefer-vector-width=512 no longer gives zmm"
+
+
+@pytest.mark.skipif(not AVX512, reason="gathers are looked for in AVX-512 code")
+@pytest.mark.parametrize("kernel, extra", [
+    (fill_uniform, (0.0, 1.0, 0.0, 1.0)), (fill_normal, (np.zeros(16), 1.0))], ids=["uniform", "normal"])
+@pytest.mark.parametrize("bits", [np.uint16, np.int16, np.float32, np.float64],
+                         ids=["float16", "bfloat16", "float32", "float64"])
+def test_fill_kernels_read_their_scratch_without_gathers(kernel, extra, bits):
+    """The 16-bit kernels round a block of float32 values from scratch; indexed with a signed
+    loop variable from a run-time start, numpy's negative-index wraparound turned that loop into
+    vector gathers (0.75 ns/element, as much as the values). Contiguous loops load contiguously."""
+    code = compiled_asm(kernel, np.empty(64, bits), np.uint64(0), 0, *extra)
+    assert not re.search(r"\bv(p)?gather", code), "a gather in a kernel whose loops are contiguous"
