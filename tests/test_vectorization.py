@@ -109,3 +109,36 @@ def test_fill_kernels_read_their_scratch_without_gathers(kernel, extra, bits):
     vector gathers (0.75 ns/element, as much as the values). Contiguous loops load contiguously."""
     code = compiled_asm(kernel, np.empty(64, bits), np.uint64(0), 0, *extra)
     assert not re.search(r"\bv(p)?gather", code), "a gather in a kernel whose loops are contiguous"
+
+
+def _sparse_mask_steps_asm(dtype):
+    """The machine code of the sparse kernel's mask loop alone (``_mask_steps``, 4 rounds),
+    compiled as ``mask_rows`` compiles it."""
+    from fastinit.kernels import sparse
+    from fastinit.kernels.simd import wide_vectors
+
+    @numba.njit(error_model="numpy")
+    def steps(dst, kt, qt, bad, ys, keeps):
+        wide_vectors()
+        u = np.uint32
+        sparse._mask_steps(dst, 0, dst.size, u(0), kt, qt, u(0), u(100), u(90), u(3), u(7), u(13),
+                           u(0), u(1), bad, ys, keeps, 4)
+
+    words = np.zeros(64, np.uint32)
+    args = (np.empty(64, dtype), words, words, np.zeros(64, np.uint8), words, words)
+    sig = tuple(numba.typeof(a) for a in args)
+    steps.compile(sig)
+    return steps.inspect_asm(sig)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16])
+def test_sparse_mask_loop_vectorizes(dtype):
+    """The sparse mask loop runs its 32-bit Feistel rounds on vector registers, 16 lanes where
+    the CPU has AVX-512, for every output width (64-bit outputs take their keep words in a loop
+    of their own: in this one they made it 8 lanes). A branch in the loop that LLVM can neither
+    hoist nor predicate leaves it scalar: this fails."""
+    muls = re.findall(r"vpmulld\s[^\n]*%([xyz])mm", _sparse_mask_steps_asm(dtype))
+    # 4 rounds of 2 multiplies, 2 more by dl, in each of the loop's 2 chains
+    assert len([m for m in muls if m != "x"]) >= 20, f"{muls}: the mask loop is no longer vectorized"
+    if AVX512:
+        assert muls.count("z") >= 20, "AVX-512 here, but the mask loop does not run 16 lanes"

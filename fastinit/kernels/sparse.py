@@ -27,13 +27,20 @@ The rounds:
   G(v, M, M') = (((((v + ki) ^ K) * M) ^ ((((v + ki) ^ K) * M) >> 15)) * M') >> 16;
   odd rounds: left = (left + ((G(right, 0xC2B2AE35, 0x27D4EB2F) * dl) >> 16)) mod dl;
   even rounds: right = (right + G(left, 0x27D4EB2F, 0xC2B2AE35)) mod 2**h.
-Being O(1) per element, any block of rows is generated alone. The mask loop is 32-bit and runs
-two elements in lockstep (two dependency chains); the rare cycle walks are gathered and stepped
-together after it.
+Being O(1) per element, any block of rows is generated alone.
+
+How the CPU kernel computes this (the values do not depend on it): a block's element j lies at
+column offset x = c0 + j from the start of the block's first row r0, so its row and column key
+come from two tables indexed by x (``column_tables``: K(x mod cols) and x // cols), made once
+per call and shared by its blocks (or per block, for very wide tensors and small outputs). The
+mask loop is then 32-bit throughout, vectorized over 16 lanes, two runs of elements in lockstep
+(two dependency chains) and no remainder loops (``_mask_steps``); 64-bit outputs get their
+keep words applied by a second loop. The rare cycle walks are gathered after it and stepped
+together, vectorized (``_walks``).
 """
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
@@ -50,8 +57,9 @@ _u13, _u15, _u16 = _u(13), _u(15), _u(16)
 _GOLD = _u(0x9E3779B9)
 _M1, _M2, _M3, _M4 = _u(0x9E3779B1), _u(0x85EBCA6B), _u(0xC2B2AE35), _u(0x27D4EB2F)
 _ABS16, _ABS32, _ABS64 = _u(0x7FFF), _u(0x7FFFFFFF), _U(0x7FFFFFFFFFFFFFFF)
-_ONES = _u(0xFFFFFFFF)
 SMALL_ROWS = 64  #: up to this many rows, zero rows are chosen by ranking row keys (exactly uniform)
+STEP = 32  #: elements per step of the mask loop (two chains of 16 lanes)
+TABLE_COLS = 1 << 16  #: up to this many columns, a call's blocks share one set of column tables
 
 
 @njit(forceinline=True, error_model="numpy")
@@ -104,6 +112,23 @@ def rounds_for(h):
     return 6 if h <= _u(5) else 4
 
 
+@intrinsic
+def _own_function(typingctx):
+    """Keep the function this is called in out of its callers (LLVM's ``noinline``): compiled and
+    optimized once, on its own, instead of again inside the kernel's one large function, which
+    made compiling the kernel about 25% slower (and its register allocation no better: the mask
+    loop ran faster on its own). A call per block costs nothing measurable."""
+
+    def codegen(context, builder, signature, args):
+        attributes = builder.function.attributes
+        # a function called from a forceinline one (mask_block) inherits Numba's alwaysinline
+        attributes.discard("alwaysinline")
+        attributes.add("noinline")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
 def keep_bits(v, keep, nudge):
     """``v``'s bits ANDed with ``keep`` (0: +0.0, all ones: v), after, when ``nudge`` is 1, a
     value v of +-0 became the smallest subnormal of its sign. Written as a plain store of this
@@ -133,6 +158,16 @@ def _keep_bits(v, keep, nudge):
     return impl
 
 
+def bits64(dst):
+    """Whether ``dst``'s elements are 64-bit (a compile-time constant)."""
+
+
+@overload(bits64)
+def _bits64(dst):
+    wide = dst.dtype.bitwidth == 64
+    return lambda dst: wide
+
+
 def zero_of(dst):
     """A zero of ``dst``'s element type."""
 
@@ -144,75 +179,175 @@ def _zero_of(dst):
 
 
 @njit(forceinline=True, error_model="numpy")
-def row_col(j, r0, c0, cols, icols, wide):
-    """(row, column) of the block's element ``j`` (uint32 results)."""
-    x = add32(c0, to_u32(j))  # column offset from the start of row r0, below cols + BLOCK
+def recip_up(cols):
+    """1 / cols rounded up to a float32, for ``row_col``: with it, trunc(float32(x) * recip_up)
+    is x // cols exactly, with no correction step, for the x < cols + BLOCK, cols < BLOCK that
+    ``row_col`` asks (the product is at least x // cols, since the rounding is monotonic and
+    whole quotients are exact in float32; its relative error, below 2**-22, cannot reach
+    q + 1, more than 1 / (cols * (q + 1)) > 1 / (3 * BLOCK) > 2**-14 away relative; checked
+    exhaustively for every such cols and x)."""
+    ic = np.float32(1.0 / np.float64(cols))
+    if np.float64(ic) * np.float64(cols) < 1.0:  # exact: 24 bits times 32 bits
+        ic = u32_as_f32(add32(f32_as_u32(ic), _u(1)))  # the next float32 up
+    return ic
+
+
+@njit(forceinline=True, error_model="numpy")
+def row_col(x, cols, icols, wide):
+    """(x // cols, x % cols) for x < cols + BLOCK (uint32 results); ``icols`` is
+    ``recip_up(cols)``, ``wide`` whether cols >= BLOCK (then x // cols is 0 or 1)."""
     if wide:
-        q = _u(1) if x >= cols else _u(0)
-    else:  # x < 2 * BLOCK: exact in float32, and the quotient estimate is off by at most 1
-        q = f32_to_u31(i31_to_f32(x) * icols)
-        q = sub32(q, _u(1)) if mul32(q, cols) > x else q
-        q = add32(q, _u(1)) if mul32(add32(q, _u(1)), cols) <= x else q
-    return add32(r0, q), sub32(x, mul32(q, cols))
+        return (_u(1), sub32(x, cols)) if x >= cols else (_u(0), x)
+    q = f32_to_u31(i31_to_f32(x) * icols)  # x < 2 * BLOCK: exact (recip_up)
+    return q, sub32(x, mul32(q, cols))
+
+
+@njit(error_model="numpy", nogil=True)
+def column_tables(kt, qt, c0, n, cols, k0):
+    """For x = c0 + j, j < n (c0 + n <= cols + BLOCK): kt[j] = K(x % cols) (``column_key``) and
+    qt[j] = x // cols, so that element j of a block starting at (r0, c0) is in row r0 + qt[j], of
+    column key kt[j]. With c0 = 0 and n = cols + BLOCK, the tables of every block of a call at
+    once, block (r0, c0) reading them from index c0 on (``fill_sparse``)."""
+    wide_vectors()  # compiled on its own: zmm where the CPU has AVX-512 (simd), as each loop below
+    _own_function()
+    icols = recip_up(cols)
+    if np.int64(cols) >= BLOCK:
+        for j in range(n):
+            q, c = row_col(add32(c0, to_u32(j)), cols, icols, True)
+            kt[j] = column_key(c, k0)
+            qt[j] = q
+    else:
+        for j in range(n):
+            q, c = row_col(add32(c0, to_u32(j)), cols, icols, False)
+            kt[j] = column_key(c, k0)
+            qt[j] = q
+
+
+@njit(forceinline=True, error_model="numpy")
+def _settle(dst, off, j, y, rows, nz, nudge, bad, ys, keeps):
+    """Keep or zero the block's element j after one pass (y); flag it for a walk when y >= rows
+    (then kept for now: y >= rows >= nz) and record y. 64-bit values only get their keep word in
+    ``keeps``, applied by a loop of their own (``mask_rows``): in this loop they would make the
+    vectorizer take 8 elements a step, half the width of the 32-bit math. Idempotent: settling
+    twice (a step that overlaps the one before) changes nothing."""
+    keep = sub32(_u(0), to_u32(y >= nz))  # zero where y < nz
+    if bits64(dst):
+        keeps[j] = keep
+    else:
+        i = _U(off) + j
+        dst[i] = keep_bits(dst[i], keep, nudge)
+    bad[j] = y >= rows
+    ys[j] = y
+
+
+@njit(forceinline=True, error_model="numpy")
+def _mask_steps(dst, off, n, r0, kt, qt, o, rows, nz, h, mask, dl, k1, nudge, bad, ys, keeps, rounds):
+    """One pass of the bijection over the block's n >= STEP elements, ``_settle`` each: two runs
+    of consecutive elements in lockstep, an element of each per step (two independent dependency
+    chains; one alone leaves the vector units waiting on its latency). The loop runs over the
+    first H = STEP // 2 * (n // STEP) elements and the H after them, then, if elements are left,
+    once more over the last STEP (overlapping elements already settled: ``_settle`` is
+    idempotent). Its trip counts are multiples of STEP // 2 = 16, so it vectorizes with no
+    remainder or epilogue loops (the scalar copy left is the fallback of LLVM's run-time alias
+    checks between the arrays, which pass: they are distinct); the outer loop's run-time count
+    keeps LLVM from unrolling it into two copies of the vector loop."""
+    half = STEP // 2 * (n // STEP)
+    for part in range(2 if n % STEP else 1):  # a run-time count: the loop stays one loop
+        a = 0 if part == 0 else n - STEP
+        b = half if part == 0 else n - STEP // 2
+        count = STEP // 2 * ((n // STEP) if part == 0 else 1)
+        for lane in range(count):
+            ja = _U(a) + _U(lane)
+            jb = _U(b) + _U(lane)
+            ta = _U(o) + ja
+            tb = _U(o) + jb
+            ya, yb = feistel2(add32(r0, qt[ta]), kt[ta], add32(r0, qt[tb]), kt[tb], h, mask, dl, k1,
+                              rounds)
+            _settle(dst, off, ja, ya, rows, nz, nudge, bad, ys, keeps)
+            _settle(dst, off, jb, yb, rows, nz, nudge, bad, ys, keeps)
+
+
+@njit(forceinline=True, error_model="numpy")
+def _feistel46(y, key, h, mask, dl, k1, six):
+    """``feistel`` with 4 rounds, or 6 where ``six``: unrolled either way (a loop of it
+    vectorizes), one function for both round counts (``_walks`` is compiled once)."""
+    left = shr32(y, h)
+    right = and32(y, mask)
+    left, right = _half_rounds(left, right, key, mask, dl, k1, 0)
+    left, right = _half_rounds(left, right, key, mask, dl, k1, 1)
+    left6, right6 = _half_rounds(left, right, key, mask, dl, k1, 2)
+    return or32(shl32(left6 if six else left, h), right6 if six else right)
+
+
+@njit(error_model="numpy", nogil=True)
+def _walks(dst, off, n, kt, o, rows, nz, h, dl, k1, bad, ys, idx, wy, wk):
+    """The cycle walks of the block's elements that ``_mask_steps`` flagged: rare (probability
+    below 2**h / (dl * 2**h) per element). Gather them (reading the flags 8 at a time; a word
+    with one set is taken apart without branches), step them together (vectorized, 16 at a time,
+    padded with rows that never step: a pass steps those still outside [0, rows)) until none is,
+    then zero those that landed below nz."""
+    wide_vectors()
+    _own_function()
+    mask = sub32(shl32(_u(1), h), _u(1))
+    six = rounds_for(h) == 6
+    nw = (n + 7) // 8
+    for j in range(n, 8 * nw):  # flags past n: stale
+        bad[j] = False
+    words = bad.view(np.uint64)
+    m = 0
+    for v in range(nw):
+        word = words[_U(v)]
+        if word != _U(0):
+            for k in range(8):
+                idx[_U(m)] = to_u32(8 * v + k)
+                m += np.int64((word >> _U(8 * k)) & _U(1))
+    for i in range(m):
+        j = idx[i]
+        wy[i] = ys[j]
+        wk[i] = kt[_U(o) + _U(j)]
+    for i in range(m, (m + 15) // 16 * 16):
+        wy[i] = _u(0)
+    more = m
+    while more > 0:
+        more = 0
+        for s in range((m + 15) // 16):
+            for lane in range(16):
+                i = _U(16 * s + lane)
+                y = wy[i]
+                z = _feistel46(y, wk[i], h, mask, dl, k1, six)
+                y = z if y >= rows else y
+                wy[i] = y
+                more += np.int64(y >= rows)
+    for i in range(m):
+        if wy[i] < nz:
+            dst[_U(off) + _U(idx[i])] = zero_of(dst)
 
 
 def _mask_rows_for(rounds):
     """The mask loop for a fixed number of Feistel rounds (a compile-time constant, so that the
     rounds unroll inside the vectorized loop)."""
     @njit(error_model="numpy", nogil=True)
-    def mask_rows(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, bad, ys, ks, idx):
-        r0 = to_u32(first // np.int64(cols))
-        c0 = to_u32(first % np.int64(cols))
+    def mask_rows(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail):
+        """Zero the chosen ones of the block's n elements (dst[off:]; row r0 + qt[o + j], column
+        key kt[o + j]): one pass of the bijection, then the cycle walks (module docstring)."""
+        wide_vectors()
+        _own_function()
         mask = sub32(shl32(_u(1), h), _u(1))
-        wide = np.int64(cols) >= BLOCK  # then a block spans at most two rows
-        icols = np.float32(1.0 / np.float64(cols))
-        half = n // 2
-        for j in range(half):  # elements j and j + half together
-            ra, ca = row_col(j, r0, c0, cols, icols, wide)
-            rb, cb = row_col(j + half, r0, c0, cols, icols, wide)
-            ka = column_key(ca, k0)
-            kb = column_key(cb, k0)
-            ya, yb = feistel2(ra, ka, rb, kb, h, mask, dl, k1, rounds)
-            ia = _U(off) + _U(j)
-            ib = _U(off) + _U(j + half)
-            dst[ia] = keep_bits(dst[ia], sub32(_u(0), to_u32(ya >= nz)), nudge)  # zero where y < nz
-            dst[ib] = keep_bits(dst[ib], sub32(_u(0), to_u32(yb >= nz)), nudge)
-            bad[j] = ya >= rows
-            bad[j + half] = yb >= rows
-            ys[j] = ya
-            ys[j + half] = yb
-            ks[j] = ka
-            ks[j + half] = kb
-        if n % 2:  # the odd last element: through the walk below, from its row
-            r, c = row_col(n - 1, r0, c0, cols, icols, wide)
-            bad[n - 1] = True
-            ks[n - 1] = column_key(c, k0)
-            ys[n - 1] = feistel(r, ks[n - 1], h, mask, dl, k1, rounds)
-        # the cycle walks: rare (probability below 2**h / (dl * 2**h) per element), so gather
-        # those elements (reading the flags 8 at a time) and step them together
-        words = bad.view(np.uint64)
-        m = 0
-        for w in range((n + 7) // 8):
-            if words[w] != _U(0):
-                for j in range(8 * w, min(8 * w + 8, n)):
-                    if bad[j]:
-                        idx[m] = j
-                        m += 1
-        while m > 0:
-            for i in range(m):
-                j = idx[i]
-                ys[j] = feistel(ys[j], ks[j], h, mask, dl, k1, rounds) if ys[j] >= rows else ys[j]
-            left = 0
-            for i in range(m):
-                j = idx[i]
-                if ys[j] >= rows:
-                    idx[left] = j
-                    left += 1
-                elif ys[j] < nz:
-                    dst[_U(off) + _U(j)] = zero_of(dst)
-                else:
-                    dst[_U(off) + _U(j)] = keep_bits(dst[_U(off) + _U(j)], _ONES, nudge)
-            m = left
+        d, doff, dn = dst, off, n
+        if n < STEP:  # a short cut block: a whole step on a copy (kt, qt, bad, ys hold STEP)
+            for j in range(n):
+                tail[j] = dst[_U(off) + _U(j)]
+            d, doff, dn = tail, 0, STEP
+        _mask_steps(d, doff, dn, r0, kt, qt, o, rows, nz, h, mask, dl, k1, nudge, bad, ys, wy, rounds)
+        if bits64(d):  # the keep words (``_settle``; wy is free until the walks)
+            for j in range(dn):
+                i = _U(doff) + _U(j)
+                d[i] = keep_bits(d[i], wy[j], nudge)
+        if n < STEP:
+            for j in range(n):
+                dst[_U(off) + _U(j)] = tail[j]
+        if shl32(dl, h) != rows:  # else the network maps [0, rows) onto itself: no walks
+            _walks(dst, off, n, kt, o, rows, nz, h, dl, k1, bad, ys, idx, wy, wk)
     return mask_rows
 
 
@@ -230,26 +365,23 @@ def row_key(r, key, k1):
 
 
 @njit(error_model="numpy", nogil=True)
-def _mask_small(dst, off, first, n, rows, cols, nz, k0, k1, nudge, rank, kr, rb, kc):
+def _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, rank, kr):
     """rows <= SMALL_ROWS: element (r, c) is zero when fewer than nz rows r2 of column c have
-    (row_key(r2), r2) < (row_key(r), r). Vectorized across the block's elements, rows passes."""
-    r0 = to_u32(first // np.int64(cols))
-    c0 = to_u32(first % np.int64(cols))
-    wide = np.int64(cols) >= BLOCK
-    icols = np.float32(1.0 / np.float64(cols))
+    (row_key(r2), r2) < (row_key(r), r). Vectorized across the block's elements, rows passes.
+    The rows' keys in a column are distinct (row_key is a bijection of r for a given column key:
+    r + k1, the odd multiplier, the xor with the key and the mixing steps each are), so the row
+    never breaks a tie and the test is row_key(r2) < row_key(r)."""
+    wide_vectors()
+    _own_function()
     for j in range(n):
-        r, c = row_col(j, r0, c0, cols, icols, wide)
-        key = column_key(c, k0)
-        rb[j] = r
-        kc[j] = key
-        kr[j] = row_key(r, key, k1)
+        t = _U(o) + _U(j)
+        kr[j] = row_key(add32(r0, qt[t]), kt[t], k1)
         rank[j] = _u(0)
     for r2 in range(rows):
         u2 = to_u32(r2)
         for j in range(n):
-            k2 = row_key(u2, kc[j], k1)
-            below = (k2 < kr[j]) | ((k2 == kr[j]) & (u2 < rb[j]))
-            rank[j] = add32(rank[j], to_u32(below))
+            k2 = row_key(u2, kt[_U(o) + _U(j)], k1)
+            rank[j] = add32(rank[j], to_u32(k2 < kr[j]))
     for j in range(n):
         i = _U(off) + _U(j)
         dst[i] = keep_bits(dst[i], sub32(_u(0), to_u32(rank[j] >= nz)), nudge)
@@ -280,24 +412,48 @@ def sparse_value(v, r, c, rows, nz, h, dl, k0, k1, nudge):
 
 
 @njit(forceinline=True, error_model="numpy")
-def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch):
+def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch, tables):
     """Zero the chosen elements of the block that starts at flat index ``first`` (held at
     dst[off:]); ``n`` of its elements lie inside the tensor (rows, cols, nz, h, dl, k0, k1 and
-    nudge (0 or 1) uint32); ``scratch`` from ``mask_scratch()``."""
-    bad, ys, ks, idx, rb = scratch
+    nudge (0 or 1) uint32); ``scratch`` from ``mask_scratch()``; ``tables`` the call's shared
+    ``column_tables`` (empty: none, this block makes its own)."""
+    bad, ys, idx, kb, qb, wy, wk, tail = scratch
+    kt, qt = tables
+    r0 = to_u32(first // np.int64(cols))
+    c0 = to_u32(first % np.int64(cols))
+    o = c0
+    if kt.size == 0:
+        column_tables(kb, qb, c0, n, cols, k0)
+        kt, qt, o = kb, qb, _u(0)
     if rows <= _u(SMALL_ROWS):
-        _mask_small(dst, off, first, n, rows, cols, nz, k0, k1, nudge, ys, ks, rb, idx)
+        _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, ys, idx)
     elif rounds_for(h) == 6:
-        _mask_rows6(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, bad, ys, ks, idx)
+        _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
     else:
-        _mask_rows4(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, bad, ys, ks, idx)
+        _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
 
 
 @njit(inline="always")
-def mask_scratch():
-    """Per-task scratch of ``mask_block``: flags, two word arrays, indices, one more word array."""
+def mask_scratch(dst):
+    """Per-task scratch of ``mask_block``: walk flags, six word arrays (pass results, indices,
+    a block's own column tables, keep words and walk states, walk keys) and a step of ``dst``'s
+    elements (short cut blocks)."""
     return (np.zeros(BLOCK, np.uint8), np.empty(BLOCK, np.uint32), np.empty(BLOCK, np.uint32),
-            np.empty(BLOCK, np.uint32), np.empty(BLOCK, np.uint32))
+            np.empty(BLOCK, np.uint32), np.empty(BLOCK, np.uint32), np.empty(BLOCK, np.uint32),
+            np.empty(BLOCK, np.uint32), np.empty(STEP, dst.dtype))
+
+
+@njit(inline="always")
+def shared_tables(cols, k0, n):
+    """The ``column_tables`` of every block of a call filling ``n`` elements, made once: when
+    they are small (cols <= TABLE_COLS) and cost less than the elements (cols + BLOCK <= n);
+    else empty arrays (each block makes its own)."""
+    m = np.int64(cols) + BLOCK if np.int64(cols) <= TABLE_COLS and np.int64(cols) + BLOCK <= n else 0
+    kt = np.empty(m, np.uint32)
+    qt = np.empty(m, np.uint32)
+    if m > 0:
+        column_tables(kt, qt, _u(0), m, cols, k0)
+    return kt, qt
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
@@ -316,6 +472,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     uh = to_u32(h)
     udl = to_u32(dl)
     nudge = _u(1) if std > 0 else _u(0)
+    tables = shared_tables(ucols, k0, out.size)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         s0 = np.empty(LANES, np.uint64)
@@ -323,7 +480,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
         hv = halves()
         means = value_means(np.zeros(LANES), out)
         tmp = np.empty(BLOCK, out.dtype)
-        scratch = mask_scratch()
+        scratch = mask_scratch(out)
         values = np.empty(BLOCK, np.float32)  # normal_block's float32 block (16-bit outputs)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
@@ -337,7 +494,8 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             first = b * BLOCK
             a = max(first, w[2]) - first  # the elements of the block the output needs
             z = min(first + BLOCK, w[3]) - first
-            mask_block(dst, off + a, first + a, z - a, urows, ucols, unz, uh, udl, k0, k1, nudge, scratch)
+            mask_block(dst, off + a, first + a, z - a, urows, ucols, unz, uh, udl, k0, k1, nudge,
+                       scratch, tables)
             finish(out, tmp, w)
 
 
