@@ -490,6 +490,17 @@ HEAD = ["fill", "dtype", "fastinit M/s", "GB/s", "% ceiling", "numpy M/s", "x nu
         "notes"]
 
 
+def header(size: int, repeats: int) -> str:
+    """The lines above the table: versions, the CPU and threads of this run, what was measured."""
+    facts = machine()
+    return (f"fastinit {facts['fastinit']}  numba {facts['numba']}  numpy {facts['numpy']}  torch {facts['torch']}"
+            f"  python {facts['python']}\n"
+            f"{facts['cpu']} (LLVM: {facts['llvm_cpu']}): {facts['cores']} cores ({facts['usable_cores']} usable); "
+            f"threads: numba {facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}\n"
+            f"{size:.0e} elements, median of {repeats} after a warm-up, into a touched out= array; "
+            "% ceiling: against the dtype's fastest ceiling, timed alternately with each fill\n")
+
+
 def format_table(rows: Sequence[Row]) -> str:
     """The rows as an aligned text table (ceiling rows named "ceiling: ..."; their M/s and GB/s
     are the ceiling's own)."""
@@ -567,13 +578,7 @@ def main(argv: Sequence[str] | None = None, description: str | None = None) -> i
         for dt in (d for d in DTYPES if d != args.dtype):
             rows += measure(multi, args.size, (dt,), args.threads, args.repeats, with_torch, progress=progress,
                             ceilings_only=not multi)
-    facts = machine()
-    print(f"\nfastinit {facts['fastinit']}  numba {facts['numba']}  numpy {facts['numpy']}  torch {facts['torch']}"
-          f"  python {facts['python']}")
-    print(f"{facts['cpu']} (LLVM: {facts['llvm_cpu']}): {facts['cores']} cores ({facts['usable_cores']} usable); "
-          f"threads: numba {facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}")
-    print(f"{args.size:.0e} elements, median of {args.repeats} after a warm-up, into a touched out= array; "
-          "% ceiling: against the dtype's fastest ceiling, timed alternately with each fill\n")
+    print("\n" + header(args.size, args.repeats))
     print(format_table(rows))
     memory_rows, startup = [], []
     if not args.no_extras:
@@ -586,7 +591,7 @@ def main(argv: Sequence[str] | None = None, description: str | None = None) -> i
         print(format_first_call(startup))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": facts, "args": vars(args), "rows": [r.as_dict() for r in rows],
+            json.dump({"machine": machine(), "args": vars(args), "rows": [r.as_dict() for r in rows],
                        "memory": memory_rows, "first_call": startup}, f, indent=1)
     return 0
 

@@ -562,13 +562,7 @@ def _run_bench(args) -> int:
         sys.stderr.flush()
 
     rows = _bench.measure(args.fills, args.size, dtypes, args.threads, args.repeats, with_torch, progress)
-    facts = _bench.machine()
-    print(f"fastinit {facts['fastinit']}  numba {facts['numba']}  numpy {facts['numpy']}  torch {facts['torch']}"
-          f"  python {facts['python']}")
-    print(f"{facts['cpu']}: {facts['cores']} cores ({facts['usable_cores']} usable); threads: numba "
-          f"{facts['numba_threads']} ({facts['threading_layer']} layer), torch {facts['torch_threads']}")
-    print(f"{args.size:.0e} elements, median of {args.repeats} after a warm-up, into a touched array; "
-          f"% ceiling: against the dtype's fastest ceiling, timed alternately with each fill\n")
+    print(_bench.header(args.size, args.repeats))
     print(_bench.format_table(rows))
     if args.plot is not None:
         sizes = args.sizes or sorted({n for n in (10**4, 10**5, 10**6, 10**7, 10**8, 10**9) if n < args.size}
@@ -576,7 +570,7 @@ def _run_bench(args) -> int:
         by_size = {n: rows if n == args.size else
                    _bench.measure(args.fills, n, dtypes[:1], args.threads, args.repeats, with_torch, progress)
                    for n in sorted(set(sizes))}
-        plot(by_size, dtypes[0], args.plot, facts)
+        plot(by_size, dtypes[0], args.plot, _bench.machine())
         sys.stderr.write(f"{PROG}: wrote {args.plot}\n")
     return 0
 

@@ -18,26 +18,9 @@ import numpy as np
 import pytest
 
 import fastinit
+from cli_runs import ROOT, run_many
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# runs fastinit.cli.main for each argument list in argv[1] (JSON), from the directory argv[2];
-# prints a JSON list of {"rc", "out", "err"}
-RUN_MANY = textwrap.dedent("""
-    import contextlib, io, json, os, sys
-    from fastinit import cli
-    os.chdir(sys.argv[2])
-    results = []
-    for argv in json.loads(sys.argv[1]):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = cli.main(argv)
-            except SystemExit as e:  # argparse: --help, usage errors
-                rc = e.code
-        results.append({"rc": rc, "out": out.getvalue(), "err": err.getvalue()})
-    print(json.dumps(results))
-""")
 
 # runs fastinit.cli.main(argv[1:]) with files._pwrite patched by FASTINIT_TEST_MODE: "slow" (20 ms
 # a write: time to send a signal), "full" (ENOSPC from the fourth write on), "rss" (prints the
@@ -64,11 +47,6 @@ PATCHED = textwrap.dedent("""
 """)
 
 
-def run_many(argvs, cwd):
-    proc = subprocess.run([sys.executable, "-c", RUN_MANY, json.dumps(argvs), str(cwd)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def fastinit_cmd(*args, cwd=ROOT, env=None, timeout=300):

@@ -6,12 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import fastinit
+from cli_runs import run_many
 from fastinit import files
 
 zarr = pytest.importorskip("zarr")
@@ -19,34 +19,9 @@ pytest.importorskip("dask.array")
 pytest.importorskip("distributed")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# runs fastinit.cli.main for each argument list in argv[1] (JSON), from the directory argv[2];
-# prints a JSON list of {"rc", "out", "err"}. FASTINIT_TEST_HIDE: modules to make unimportable.
-RUN_MANY = textwrap.dedent("""
-    import contextlib, io, json, os, sys
-    for name in filter(None, os.environ.get("FASTINIT_TEST_HIDE", "").split(",")):
-        sys.modules[name] = None  # import name raises ImportError
-    from fastinit import cli
-    os.chdir(sys.argv[2])
-    results = []
-    for argv in json.loads(sys.argv[1]):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = cli.main(argv)
-            except SystemExit as e:
-                rc = e.code
-        results.append({"rc": rc, "out": out.getvalue(), "err": err.getvalue()})
-    print(json.dumps(results))
-""")
 
 
-def run_many(argvs, cwd, env=None):
-    proc = subprocess.run([sys.executable, "-c", RUN_MANY, json.dumps(argvs), str(cwd)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=dict(os.environ, **(env or {})))
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+
 
 
 def assert_same(got, ref):

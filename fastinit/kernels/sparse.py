@@ -40,13 +40,13 @@ together, vectorized (``_walks``).
 """
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
 from .blocks import finish, locate, plan, target, task_blocks
 from .normal import normal_block, value_means
-from .simd import wide_vectors
+from .simd import own_function, wide_vectors
 from .rng import BLOCK, LANES, halves, mix64, seed_lanes
 
 SPARSE_TAG = 0x5350415253453031  # "SPARSE01": separates mask keys from value streams
@@ -110,23 +110,6 @@ def feistel2(y, key, y2, key2, h, mask, dl, k1, rounds):
 def rounds_for(h):
     """Feistel rounds: 6 when h <= 5 (rows <= 2048), where 4 leave visible structure, else 4."""
     return 6 if h <= _u(5) else 4
-
-
-@intrinsic
-def _own_function(typingctx):
-    """Keep the function this is called in out of its callers (LLVM's ``noinline``): compiled and
-    optimized once, on its own, instead of again inside the kernel's one large function, which
-    made compiling the kernel about 25% slower (and its register allocation no better: the mask
-    loop ran faster on its own). A call per block costs nothing measurable."""
-
-    def codegen(context, builder, signature, args):
-        attributes = builder.function.attributes
-        # a function called from a forceinline one (mask_block) inherits Numba's alwaysinline
-        attributes.discard("alwaysinline")
-        attributes.add("noinline")
-        return context.get_dummy_value()
-
-    return types.none(), codegen
 
 
 def keep_bits(v, keep, nudge):
@@ -209,7 +192,7 @@ def column_tables(kt, qt, c0, n, cols, k0):
     column key kt[j]. With c0 = 0 and n = cols + BLOCK, the tables of every block of a call at
     once, block (r0, c0) reading them from index c0 on (``fill_sparse``)."""
     wide_vectors()  # compiled on its own: zmm where the CPU has AVX-512 (simd), as each loop below
-    _own_function()
+    own_function()
     icols = recip_up(cols)
     if np.int64(cols) >= BLOCK:
         for j in range(n):
@@ -287,7 +270,7 @@ def _walks(dst, off, n, kt, o, rows, nz, h, dl, k1, bad, ys, idx, wy, wk):
     padded with rows that never step: a pass steps those still outside [0, rows)) until none is,
     then zero those that landed below nz."""
     wide_vectors()
-    _own_function()
+    own_function()
     mask = sub32(shl32(_u(1), h), _u(1))
     six = rounds_for(h) == 6
     nw = (n + 7) // 8
@@ -331,7 +314,7 @@ def _mask_rows_for(rounds):
         """Zero the chosen ones of the block's n elements (dst[off:]; row r0 + qt[o + j], column
         key kt[o + j]): one pass of the bijection, then the cycle walks (module docstring)."""
         wide_vectors()
-        _own_function()
+        own_function()
         mask = sub32(shl32(_u(1), h), _u(1))
         d, doff, dn = dst, off, n
         if n < STEP:  # a short cut block: a whole step on a copy (kt, qt, bad, ys hold STEP)
@@ -372,7 +355,7 @@ def _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, rank, kr):
     r + k1, the odd multiplier, the xor with the key and the mixing steps each are), so the row
     never breaks a tie and the test is row_key(r2) < row_key(r)."""
     wide_vectors()
-    _own_function()
+    own_function()
     for j in range(n):
         t = _U(o) + _U(j)
         kr[j] = row_key(add32(r0, qt[t]), kt[t], k1)
