@@ -140,7 +140,7 @@ def test_scatter_rows_is_a_vector_scatter_with_prefetches():
 
 
 def test_candidate_loops_vectorize_with_the_stack_halves():
-    """The lanes' state halves live on the stack (``simd.stack_lanes_u32``): the candidate loop
+    """The lanes' state halves live on the stack (``simd.stack_halves``): the candidate loop
     still vectorizes."""
     if not AVX2:
         pytest.skip("vector registers are counted on x86 with AVX2")

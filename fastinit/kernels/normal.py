@@ -23,8 +23,8 @@ from numba.extending import overload
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
 from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
-from .simd import wide_vectors
-from .rng import BLOCK, LANES, PAIRS, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .simd import own_function, stack_halves, stack_lanes_f32, stack_lanes_f64, stack_lanes_u64, wide_vectors
+from .rng import BLOCK, LANES, PAIRS, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _u = np.uint32
@@ -83,7 +83,7 @@ def normal_values64(x, y, std, m):
 
 def normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
     """Generate one block of N(means[lane], std) into dst[off:off + BLOCK], positions [p0, p1)
-    of each lane at least (``blocks.target``; whole groups of 4); ``h`` (``halves()``) is
+    of each lane at least (``blocks.target``; whole groups of 4); ``h`` (``simd.stack_halves()``) is
     scratch for the 32-bit halves of the states, ``scratch`` a block of float32 for 16-bit
     outputs."""
 
@@ -94,7 +94,7 @@ def _groups(p0, p1):
     return p0 // 4 * 2, min((p1 + 3) // 4 * 2, PAIRS)
 
 
-@overload(normal_block, jit_options={"forceinline": True})
+@overload(normal_block, inline="always")
 def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
     if dst.dtype.bitwidth == 64:
         def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
@@ -171,6 +171,33 @@ def _value_means(means, dst):
     return lambda means, dst: means.astype(np.float32)
 
 
+@njit(error_model="numpy")
+def normal_unit(dst, off, seed, b, means, std, scratch, p0, p1):
+    """Seed block ``b``'s lanes and ``normal_block`` it into ``dst[off:]``: compiled once, on its
+    own (not inside the ``prange`` body), with 512-bit vectors; lane states and means on the stack."""
+    wide_vectors()
+    own_function()
+    s0 = stack_lanes_u64()
+    s1 = stack_lanes_u64()
+    h = stack_halves()
+    m = stack_means(dst)
+    for lane in range(LANES):
+        m[lane] = means[lane]
+    seed_lanes(seed, b, s0, s1)
+    normal_block(dst, off, s0, s1, h, m, std, scratch, p0, p1)
+
+
+def stack_means(dst):
+    """``ROW`` values on the stack in ``dst``'s value precision."""
+
+
+@overload(stack_means, inline="always")
+def _stack_means(dst):
+    if dst.dtype.bitwidth == 64:
+        return lambda dst: stack_lanes_f64()
+    return lambda dst: stack_lanes_f32()
+
+
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_normal(out, seed, start, means, std):
     """Fill the flat ``out`` with the elements ``start`` gives (a flat index or a span,
@@ -179,13 +206,9 @@ def fill_normal(out, seed, start, means, std):
     ``means[lane]`` is the mean of lane ``lane`` (all equal, or real/imag alternating).
     """
     u0, nu, nt = plan(start, out.size)
+    m = value_means(means, out)
     for t in prange(nt):
-        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
-        s0 = np.empty(LANES, np.uint64)
-        s1 = np.empty(LANES, np.uint64)
-        h = halves()
         scratch = np.empty(BLOCK, np.float32)  # a block of float32 values (16-bit outputs)
-        m = value_means(means, out)
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
@@ -194,6 +217,5 @@ def fill_normal(out, seed, start, means, std):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off, p0, p1 = target(out, tmp, w)
-            seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, h, m, std, scratch, p0, p1)
+            normal_unit(dst, off, seed, b, m, std, scratch, p0, p1)
             finish(out, tmp, w)

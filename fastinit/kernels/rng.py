@@ -137,14 +137,6 @@ def split_lanes(s0, s1, s0h, s0l, s1h, s1l):
 
 
 @njit(inline="always")
-def halves():
-    """Four separate arrays for the 32-bit halves (s0 high, s0 low, s1 high, s1 low) of the
-    ``LANES`` states (separate allocations, so the compiler sees that they do not overlap)."""
-    return (np.empty(LANES, np.uint32), np.empty(LANES, np.uint32), np.empty(LANES, np.uint32),
-            np.empty(LANES, np.uint32))
-
-
-@njit(inline="always")
 def join_lanes(s0h, s0l, s1h, s1l, s0, s1):
     """The inverse of ``split_lanes``."""
     for lane in range(LANES):

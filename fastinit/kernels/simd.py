@@ -21,8 +21,9 @@
   candidates into each lane's next positions of a block, one masked vector scatter per row
   (``vscatterdps`` with AVX-512; per-lane stores that LLVM makes of it elsewhere), the lanes'
   counts in a vector register. It moves bits, computes no value.
-- :func:`stack_lanes_u32` is a 16-element uint32 array in the caller's stack frame: scratch
-  for lane states without a heap allocation per call.
+- :func:`stack_lanes_u32` (``_u64``, ``_f32``, ``_f64``) is a 16-element array in the caller's
+  stack frame, and :func:`stack_halves` four of them: scratch for lane states and means without
+  a heap allocation per call, which LLVM knows overlaps nothing else.
 
 Nothing here is used by the GPU twins.
 """
@@ -264,25 +265,45 @@ def scatter_rows(typingctx, dst, off, cand, ok, count, rows, limit):
     return sig, _scatter_rows
 
 
-_LANES_U32 = types.Array(types.uint32, 1, "C")
-
-
-@intrinsic
-def stack_lanes_u32(typingctx):
-    """An uninitialized uint32 array of ``ROW`` elements in the stack frame of the function this
-    is called in (an ``alloca``, 64-byte aligned): no heap allocation and no reference count, and
-    LLVM sees that it overlaps no other array. It lives until that function returns: never
-    return it or keep it anywhere."""
+def _stack_lanes(dtype):
+    """An intrinsic giving an uninitialized 1-d array of ``ROW`` ``dtype`` elements in the stack
+    frame of the function it is called in."""
+    aty = types.Array(dtype, 1, "C")
 
     def codegen(context, builder, signature, args):
         from numba.np.arrayobj import make_array, populate_array
-        et = context.get_data_type(types.uint32)
+        et = context.get_data_type(dtype)
         slot = cgutils.alloca_once(builder, ir.ArrayType(et, ROW), name="lanes")
         slot.align = CHUNK
-        ary = make_array(_LANES_U32)(context, builder)
+        ary = make_array(aty)(context, builder)
         intp = context.get_value_type(types.intp)
+        size = context.get_abi_sizeof(et)
         populate_array(ary, data=builder.bitcast(slot, et.as_pointer()), shape=[ir.Constant(intp, ROW)],
-                       strides=[ir.Constant(intp, 4)], itemsize=ir.Constant(intp, 4), meminfo=None)
+                       strides=[ir.Constant(intp, size)], itemsize=ir.Constant(intp, size), meminfo=None)
         return ary._getvalue()
 
-    return _LANES_U32(), codegen
+    def typer(typingctx):
+        return aty(), codegen
+
+    typer.__name__ = typer.__qualname__ = f"stack_lanes_{dtype}"
+    return intrinsic(typer)
+
+
+#: An uninitialized array of ``ROW`` uint32 (uint64, float32, float64) in the stack frame of the
+#: function this is called in (an ``alloca``, 64-byte aligned): no heap allocation and no reference
+#: count, and LLVM sees that it overlaps no other array. It lives until that function returns:
+#: never return it or keep it anywhere.
+stack_lanes_u32 = _stack_lanes(types.uint32)
+stack_lanes_u64 = _stack_lanes(types.uint64)
+stack_lanes_f32 = _stack_lanes(types.float32)
+stack_lanes_f64 = _stack_lanes(types.float64)
+
+
+@njit(inline="always")
+def stack_halves():
+    """Four ``stack_lanes_u32`` arrays: the 32-bit halves (s0 high, s0 low, s1 high, s1 low) of
+    the ``LANES`` lane states in the stack frame of the function this is called in (LLVM sees
+    that they overlap no other array, so the lane loops vectorize without run-time checks).
+    Inlined into the caller's Numba IR (``inline="always"``), so the allocas land in the
+    caller's frame: compiled as a function of its own, it would return its dead frame."""
+    return stack_lanes_u32(), stack_lanes_u32(), stack_lanes_u32(), stack_lanes_u32()

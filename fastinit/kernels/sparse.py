@@ -45,9 +45,9 @@ from numba.extending import overload
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
 from .blocks import finish, locate, plan, target, task_blocks
-from .normal import normal_block, value_means
+from .normal import normal_unit, value_means
 from .simd import own_function, wide_vectors
-from .rng import BLOCK, LANES, halves, mix64, seed_lanes
+from .rng import BLOCK, LANES, mix64
 
 SPARSE_TAG = 0x5350415253453031  # "SPARSE01": separates mask keys from value streams
 
@@ -456,15 +456,12 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
     udl = to_u32(dl)
     nudge = _u(1) if std > 0 else _u(0)
     tables = shared_tables(ucols, k0, out.size)
+    means = value_means(np.zeros(LANES), out)
     for t in prange(nt):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
-        s0 = np.empty(LANES, np.uint64)
-        s1 = np.empty(LANES, np.uint64)
-        hv = halves()
-        means = value_means(np.zeros(LANES), out)
         tmp = np.empty(BLOCK, out.dtype)
         scratch = mask_scratch(out)
-        values = np.empty(BLOCK, np.float32)  # normal_block's float32 block (16-bit outputs)
+        values = np.empty(BLOCK, np.float32)  # normal_unit's float32 block (16-bit outputs)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
             w = locate(start, out.size, u)
@@ -472,8 +469,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off, p0, p1 = target(out, tmp, w)
-            seed_lanes(seed, b, s0, s1)
-            normal_block(dst, off, s0, s1, hv, means, std, values, p0, p1)
+            normal_unit(dst, off, seed, b, means, std, values, p0, p1)
             first = b * BLOCK
             a = max(first, w[2]) - first  # the elements of the block the output needs
             z = min(first + BLOCK, w[3]) - first

@@ -15,8 +15,8 @@ from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
 from .blocks import finish, locate, plan, put, target, task_blocks
-from .simd import wide_vectors
-from .rng import BLOCK, LANES, halves, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .simd import own_function, stack_halves, stack_lanes_u64, wide_vectors
+from .rng import BLOCK, LANES, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _f = np.float32
@@ -40,11 +40,11 @@ def uniform_value64(x, sc, low, vmin, vmax):
 
 def uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     """Generate one block of uniform values into dst[off:off + BLOCK], positions [p0, p1) of
-    each lane at least (``blocks.target``); ``h`` (``halves()``) is scratch for the 32-bit
+    each lane at least (``blocks.target``); ``h`` (``simd.stack_halves()``) is scratch for the 32-bit
     halves of the states."""
 
 
-@overload(uniform_block, jit_options={"forceinline": True})
+@overload(uniform_block, inline="always")
 def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     if dst.dtype.bitwidth == 64:
         def impl(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
@@ -79,6 +79,20 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1):
     return impl
 
 
+@njit(error_model="numpy")
+def uniform_unit(dst, off, seed, b, low, scale, vmin, vmax, p0, p1):
+    """Seed block ``b``'s lanes and ``uniform_block`` it into ``dst[off:]``: the kernel's work
+    for one block, compiled on its own (``simd.own_function``), with 512-bit vectors, its lane
+    states on the stack (see ``normal.normal_unit``)."""
+    wide_vectors()
+    own_function()
+    s0 = stack_lanes_u64()
+    s1 = stack_lanes_u64()
+    h = stack_halves()
+    seed_lanes(seed, b, s0, s1)
+    uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1)
+
+
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     """Fill the flat ``out`` with the elements ``start`` gives (a flat index or a span,
@@ -86,10 +100,6 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     docstring)."""
     u0, nu, nt = plan(start, out.size)
     for t in prange(nt):
-        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
-        s0 = np.empty(LANES, np.uint64)
-        s1 = np.empty(LANES, np.uint64)
-        h = halves()
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
@@ -98,6 +108,5 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off, p0, p1 = target(out, tmp, w)
-            seed_lanes(seed, b, s0, s1)
-            uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1)
+            uniform_unit(dst, off, seed, b, low, scale, vmin, vmax, p0, p1)
             finish(out, tmp, w)
