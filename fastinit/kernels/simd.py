@@ -21,7 +21,7 @@
   candidates into each lane's next positions of a block, one masked vector scatter per row
   (``vscatterdps`` with AVX-512; per-lane stores that LLVM makes of it elsewhere), the lanes'
   counts in a vector register. It moves bits, computes no value.
-- :func:`stack_lanes_u32` (``_u64``, ``_f32``, ``_f64``) is a 16-element array in the caller's
+- :func:`stack_lanes_u32` (``_u64``, ``_i32``, ``_f32``, ``_f64``) is a 16-element array in the caller's
   stack frame, and :func:`stack_halves` four of them: scratch for lane states and means without
   a heap allocation per call, which LLVM knows overlaps nothing else.
 
@@ -289,12 +289,13 @@ def _stack_lanes(dtype):
     return intrinsic(typer)
 
 
-#: An uninitialized array of ``ROW`` uint32 (uint64, float32, float64) in the stack frame of the
+#: An uninitialized array of ``ROW`` uint32 (uint64, int32, float32, float64) in the stack frame of the
 #: function this is called in (an ``alloca``, 64-byte aligned): no heap allocation and no reference
 #: count, and LLVM sees that it overlaps no other array. It lives until that function returns:
 #: never return it or keep it anywhere.
 stack_lanes_u32 = _stack_lanes(types.uint32)
 stack_lanes_u64 = _stack_lanes(types.uint64)
+stack_lanes_i32 = _stack_lanes(types.int32)
 stack_lanes_f32 = _stack_lanes(types.float32)
 stack_lanes_f64 = _stack_lanes(types.float64)
 

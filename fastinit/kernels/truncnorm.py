@@ -43,7 +43,7 @@ from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_
 from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import scatter_rows, stack_halves, wide_vectors
+from .simd import own_function, scatter_rows, stack_halves, stack_lanes_i32, stack_lanes_u64, wide_vectors
 from .rng import (BLOCK, LANES, PAIRS, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -329,6 +329,33 @@ def _fallback_value(out, p, vmin, vmax):
     return lambda out, p, vmin, vmax: _f(min(max(p[0], vmin), vmax))
 
 
+@njit(error_model="numpy")
+def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need):
+    """Block ``blk`` into ``dst[off:]``, its first ``need`` positions of each lane at least: batches
+    of candidates (``cand``, ``ok``) compacted into the lanes' positions until every lane has
+    ``need``. Compiled on its own (``simd.own_function``) with 512-bit vectors, its lane states and
+    counts on the stack, as ``normal.normal_unit``."""
+    wide_vectors()
+    own_function()
+    s0 = stack_lanes_u64()
+    s1 = stack_lanes_u64()
+    count = stack_lanes_i32()
+    seed_lanes(seed, blk, s0, s1)
+    for lane in range(LANES):
+        count[lane] = 0
+    least = 0
+    first = 0
+    while least < need:  # a cut block stops once its last needed position is filled
+        if kind == NORMAL:
+            _normal(s0, s1, cand, ok, p, vmin, vmax)
+        elif kind == UNIFORM:
+            _uniform(s0, s1, cand, ok, p, vmin, vmax)
+        else:
+            _exponential(s0, s1, cand, ok, p, vmin, vmax)
+        least = compact(dst, off, cand, ok, count, first, fb, need)
+        first += cand.size // LANES
+
+
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a truncated normal
@@ -338,13 +365,9 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     u0, nu, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
-        wide_vectors()  # zmm where the CPU has AVX-512 (simd)
-        s0 = np.empty(LANES, np.uint64)
-        s1 = np.empty(LANES, np.uint64)
         tmp = np.empty(BLOCK, out.dtype)
         cand = np.empty(2 * rounds * LANES, out.dtype)
         ok = np.empty(2 * rounds * LANES, np.uint32)
-        count = np.empty(LANES, np.int32)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
             w = locate(start, out.size, u)
@@ -352,17 +375,5 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             if blk < 0:  # a span's unit past its run's end
                 continue
             dst, off, _, need = target(out, tmp, w)
-            seed_lanes(seed, blk, s0, s1)
-            count[:] = 0
-            least = 0
-            first = 0
-            while least < need:  # a cut block stops once its last needed position is filled
-                if kind == NORMAL:
-                    _normal(s0, s1, cand, ok, p, vmin, vmax)
-                elif kind == UNIFORM:
-                    _uniform(s0, s1, cand, ok, p, vmin, vmax)
-                else:
-                    _exponential(s0, s1, cand, ok, p, vmin, vmax)
-                least = compact(dst, off, cand, ok, count, first, fb, need)
-                first += cand.size // LANES
+            truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
             finish(out, tmp, w)
