@@ -23,7 +23,7 @@ from numba.extending import overload
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
 from .blocks import finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
-from .simd import own_function, stack_halves, stack_lanes_f32, stack_lanes_f64, stack_lanes_u64, wide_vectors
+from .simd import own_function, stack_block_f32, stack_halves, stack_lanes_f32, stack_lanes_f64, stack_lanes_u64, wide_vectors
 from .rng import BLOCK, LANES, PAIRS, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
@@ -81,11 +81,11 @@ def normal_values64(x, y, std, m):
     return fma(std, z0, m), fma(std, z1, m)
 
 
-def normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+def normal_block(dst, off, s0, s1, h, means, std, p0, p1):
     """Generate one block of N(means[lane], std) into dst[off:off + BLOCK], positions [p0, p1)
     of each lane at least (``blocks.target``; whole groups of 4); ``h`` (``simd.stack_halves()``) is
-    scratch for the 32-bit halves of the states, ``scratch`` a block of float32 for 16-bit
-    outputs."""
+    scratch for the 32-bit halves of the states. Inlined into its caller's IR: 16-bit outputs
+    take a block of float32 scratch in the caller's stack frame (``simd.stack_block_f32``)."""
 
 
 @njit(inline="always")
@@ -95,9 +95,9 @@ def _groups(p0, p1):
 
 
 @overload(normal_block, inline="always")
-def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+def _normal_block(dst, off, s0, s1, h, means, std, p0, p1):
     if dst.dtype.bitwidth == 64:
-        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+        def impl(dst, off, s0, s1, h, means, std, p0, p1):
             k0, k1 = _groups(p0, p1)
             skip_lanes(s0, s1, 2 * k0)  # four outputs per step of k (two)
             for k in range(k0, k1, 2):
@@ -117,16 +117,17 @@ def _normal_block(dst, off, s0, s1, h, means, std, scratch, p0, p1):
                     dst[row + _U(2 * LANES + lane)] = v2
                     dst[row + _U(3 * LANES + lane)] = v3
     elif dst.dtype.bitwidth == 32:
-        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
+        def impl(dst, off, s0, s1, h, means, std, p0, p1):
             _normal_block32(dst, off, s0, s1, h, means, std, p0, p1)
     else:
-        # 16-bit outputs: the block's float32 values first, into scratch that stays in cache,
+        # 16-bit outputs: the block's float32 values first, into stack scratch that stays in L1,
         # then rounded and stored in a second loop. Stored straight from the lane loop, 16-bit
         # elements led the vectorizer to a width of 32 lanes, more than the loop's 16, and so
         # to its scalar remainder (float16 and bfloat16 ran at 60-70% of float32's rate)
-        def impl(dst, off, s0, s1, h, means, std, scratch, p0, p1):
-            _normal_block32(scratch, 0, s0, s1, h, means, std, p0, p1)
+        def impl(dst, off, s0, s1, h, means, std, p0, p1):
+            scratch = stack_block_f32()
             k0, k1 = _groups(p0, p1)
+            _normal_block32(scratch, 0, s0, s1, h, means, std, p0, p1)
             for i in range(2 * LANES * k0, 2 * LANES * k1):
                 # unsigned indexes: a signed scratch[i] (i from a run-time start) kept numpy's
                 # negative-index wraparound, which LLVM vectorized as gathers (0.75 ns/element)
@@ -172,7 +173,7 @@ def _value_means(means, dst):
 
 
 @njit(error_model="numpy")
-def normal_unit(dst, off, seed, b, means, std, scratch, p0, p1):
+def normal_unit(dst, off, seed, b, means, std, p0, p1):
     """Seed block ``b``'s lanes and ``normal_block`` it into ``dst[off:]``: compiled once, on its
     own (not inside the ``prange`` body), with 512-bit vectors; lane states and means on the stack."""
     wide_vectors()
@@ -184,7 +185,7 @@ def normal_unit(dst, off, seed, b, means, std, scratch, p0, p1):
     for lane in range(LANES):
         m[lane] = means[lane]
     seed_lanes(seed, b, s0, s1)
-    normal_block(dst, off, s0, s1, h, m, std, scratch, p0, p1)
+    normal_block(dst, off, s0, s1, h, m, std, p0, p1)
 
 
 def stack_means(dst):
@@ -208,7 +209,6 @@ def fill_normal(out, seed, start, means, std):
     u0, nu, nt = plan(start, out.size)
     m = value_means(means, out)
     for t in prange(nt):
-        scratch = np.empty(BLOCK, np.float32)  # a block of float32 values (16-bit outputs)
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
@@ -217,5 +217,5 @@ def fill_normal(out, seed, start, means, std):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off, p0, p1 = target(out, tmp, w)
-            normal_unit(dst, off, seed, b, m, std, scratch, p0, p1)
+            normal_unit(dst, off, seed, b, m, std, p0, p1)
             finish(out, tmp, w)

@@ -461,7 +461,6 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
         wide_vectors()  # zmm where the CPU has AVX-512 (simd)
         tmp = np.empty(BLOCK, out.dtype)
         scratch = mask_scratch(out)
-        values = np.empty(BLOCK, np.float32)  # normal_unit's float32 block (16-bit outputs)
         lo, hi = task_blocks(t, nt, nu)
         for u in range(u0 + lo, u0 + hi):
             w = locate(start, out.size, u)
@@ -469,7 +468,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             if b < 0:  # a span's unit past its run's end
                 continue
             dst, off, p0, p1 = target(out, tmp, w)
-            normal_unit(dst, off, seed, b, means, std, values, p0, p1)
+            normal_unit(dst, off, seed, b, means, std, p0, p1)
             first = b * BLOCK
             a = max(first, w[2]) - first  # the elements of the block the output needs
             z = min(first + BLOCK, w[3]) - first
