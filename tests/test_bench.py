@@ -1,5 +1,7 @@
 """fastinit._bench, the measuring behind bench/compare.py and `fastinit bench`: the ceilings, the
 alternating timing of each fill against the fastest ceiling, and the value checks."""
+import pytest
+
 import fastinit._bench as b
 
 
@@ -24,3 +26,36 @@ def test_fill_rows_are_checked_on_their_own_values():
         assert r.notes == [], (r.fill, r.notes)
         assert r.ceiling_s and r.ceiling_s > 0
         assert r.rates()["pct_ceiling"] > 0
+
+
+def _coldstart():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "bench" / "coldstart.py"
+    spec = importlib.util.spec_from_file_location("coldstart", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_coldstart_runs_each_case_on_an_empty_cache():
+    """bench/coldstart.py's cases start on an empty Numba cache, every run: a run that compiled a
+    cached kernel (which writes it to the cache) leaves nothing for the next one."""
+    cs = _coldstart()
+    pre = ("import os; assert not os.listdir(os.environ['NUMBA_CACHE_DIR'])\n"
+           "from fastinit.kernels.blocks import span_units")
+    for _ in range(2):
+        r = cs.run_case("span_units(np.zeros(8, np.int64), 0)", "float32", None, pre=pre)
+        assert r["wall_s"] > 0 and r["cpu_s"] > 0 and r["import_s"] > 0
+
+
+def test_coldstart_reports_a_failing_case():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        _coldstart().run_case("1 / 0", "float32", None)
+
+
+def test_coldstart_rows_name_case_dtype_and_checkout():
+    cs = _coldstart()
+    rows = cs.measure([], [], 1, [None])  # only the two reference rows of Numba itself
+    assert [r["case"] for r in rows] == ["numba: a trivial @njit", "numba: then a trivial prange"]
+    assert all(r["src"] == "." and r["wall_s"] > 0 for r in rows)
