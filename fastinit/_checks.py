@@ -6,6 +6,7 @@ naming the parameter and its value and leaves ``out`` untouched. Kernels never r
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import numbers
 import operator
@@ -13,25 +14,87 @@ import re
 import reprlib
 from typing import Any, Iterable
 
-import ml_dtypes
 import numpy as np
 
 from ._device import GpuArray, describe, on_gpu
 from ._torch_out import host_view, is_tensor
 
-#: bfloat16, from ml_dtypes (which also makes ``numpy.dtype("bfloat16")`` known)
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-REAL_DTYPES = (np.dtype(np.float16), BFLOAT16, np.dtype(np.float32), np.dtype(np.float64))
-#: the integer view through which the kernels write each 16-bit float dtype's bits (the
-#: kernels' ``put`` tells the two formats apart by it)
-BITS16 = {np.dtype(np.float16): np.dtype(np.uint16), BFLOAT16: np.dtype(np.int16)}
-COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
+# bfloat16 is ml_dtypes' (which also makes ``numpy.dtype("bfloat16")`` known). Importing ml_dtypes
+# takes 0.6-0.85 s here (numpy's ufunc loop registration, quadratic in the loops it adds), more than
+# the rest of ``import fastinit``, so it is imported only where bfloat16 is asked for by name or
+# listed; a bfloat16 array or dtype object can only exist once it is imported, and is recognized by
+# its name (``is_bfloat16``).
+_BF16_NAME = "bfloat16"
+
+
+def bfloat16() -> np.dtype:
+    """ml_dtypes' bfloat16 (imports ml_dtypes)."""
+    import ml_dtypes
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def is_bfloat16(dt: Any) -> bool:
+    """Whether ``dt`` is the bfloat16 dtype, without importing ml_dtypes."""
+    return isinstance(dt, np.dtype) and dt.name == _BF16_NAME and dt.kind == "V" and dt.itemsize == 2
+
+
+def bits16(dt: np.dtype) -> np.dtype | None:
+    """The integer view through which the kernels write a 16-bit float dtype's bits (their
+    ``put`` tells the two formats apart by it): uint16 for float16, int16 for bfloat16; None for
+    any other dtype."""
+    if dt == np.float16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int16) if is_bfloat16(dt) else None
+
+
+class Dtypes:
+    """An ordered set of dtypes that may hold bfloat16 without importing ml_dtypes: membership
+    tests bfloat16 by name (``is_bfloat16``), listing it (iteration) imports ml_dtypes."""
+
+    def __init__(self, *members: Any):  # np.dtype instances, or _BF16_NAME for bfloat16
+        self._members = members
+        self._plain = frozenset(m for m in members if m != _BF16_NAME)
+
+    def __contains__(self, dt: Any) -> bool:
+        if is_bfloat16(dt):
+            return _BF16_NAME in self._members
+        try:
+            return dt in self._plain
+        except TypeError:  # unhashable
+            return False
+
+    def __iter__(self):
+        return iter(tuple(bfloat16() if m == _BF16_NAME else m for m in self._members))
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __add__(self, other: Any) -> "Dtypes":
+        more = other._members if isinstance(other, Dtypes) else tuple(other)
+        return Dtypes(*self._members, *more)
+
+    def __repr__(self) -> str:
+        return f"Dtypes({', '.join(m if isinstance(m, str) else m.name for m in self._members)})"
+
+
+REAL_DTYPES = Dtypes(np.dtype(np.float16), _BF16_NAME, np.dtype(np.float32), np.dtype(np.float64))
+COMPLEX_DTYPES = Dtypes(np.dtype(np.complex64), np.dtype(np.complex128))
 ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
 #: the integer and bool dtypes, which the constant patterns (constant, zeros, ones, eye, dirac,
 #: identity) fill too, as torch's constant_, zeros_, ones_, eye_ and dirac_ do
-INT_DTYPES = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-                                         np.uint32, np.uint64, np.bool_))
+INT_DTYPES = Dtypes(*(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                                            np.uint32, np.uint64, np.bool_)))
 CONSTANT_DTYPES = ALL_DTYPES + INT_DTYPES
+
+
+def __getattr__(name: str) -> Any:
+    """``BFLOAT16`` and ``BITS16`` (the dtype and the view map), made when first asked for: they
+    import ml_dtypes."""
+    if name == "BFLOAT16":
+        return bfloat16()
+    if name == "BITS16":
+        return {np.dtype(np.float16): np.dtype(np.uint16), bfloat16(): np.dtype(np.int16)}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 #: the most values (complex: real and imaginary parts) a tensor may hold: the kernels index the
 #: flat real view with 64-bit integers, with a block of headroom (numpy cannot allocate more anyway)
 MAX_VALUES = 2**62
@@ -130,8 +193,8 @@ def check_allocation(shape: tuple[int, ...], dtype: np.dtype) -> None:
 
 
 def dtype_from(dtype: Any, out: Any, allowed: Iterable[np.dtype]) -> np.dtype:
-    """The output dtype: ``dtype`` if given, else ``out``'s, else float32; must be in ``allowed``."""
-    allowed = tuple(allowed)
+    """The output dtype: ``dtype`` if given, else ``out``'s, else float32; must be in ``allowed``
+    (a tuple or ``Dtypes``: listed, which may import ml_dtypes, only for an error message)."""
     if dtype is None:
         ref = described(out)
         dt = np.dtype(ref.dtype) if ref is not None else np.dtype(np.float32)
@@ -151,7 +214,14 @@ def as_dtype(dtype: Any) -> np.dtype:
     try:
         return np.dtype(dtype)
     except Exception:  # TypeError, and ValueError, RecursionError... for odd specifications
-        raise TypeError(f"dtype: not a dtype: {shown(dtype)}") from None
+        pass
+    if isinstance(dtype, str):  # "bfloat16" (or another name ml_dtypes adds): known once it is imported
+        importlib.import_module("ml_dtypes")
+        try:
+            return np.dtype(dtype)
+        except Exception:
+            pass
+    raise TypeError(f"dtype: not a dtype: {shown(dtype)}") from None
 
 
 def row_range(rows: slice | None, n_lead: int) -> tuple[int, int]:

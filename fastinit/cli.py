@@ -373,7 +373,7 @@ def _zarr_arrays(args, planned: list, chunk: int) -> list:
                 raise UsageError(f"--{e}") from None
             raise
         attrs = {}
-        if a.dtype == ck.BFLOAT16:  # Zarr has no bfloat16: its bits
+        if ck.is_bfloat16(a.dtype):  # Zarr has no bfloat16: its bits
             a = a.view(np.uint16)
             attrs["fastinit.dtype"] = "bfloat16"
         out.append((p, a, attrs))

@@ -244,7 +244,7 @@ def _orthogonal(init: Initializer, full: tuple, chunks: Any, seed: int, block: A
             f"tall-and-skinny (dask.array.linalg.qr): only axis {long_full} (the matrix's long side) "
             f"may be split, got chunks {ck.shown(chunks)} splitting axis {bad[0]}; e.g. chunks={hint}, "
             f"or one chunk (chunks=-1) for the in-memory result")
-    work = np.dtype(np.float32) if dt in ck.BITS16 else dt
+    work = np.dtype(np.float32) if ck.bits16(dt) is not None else dt
     moved_chunks = norm[:ax] + norm[ax + 1:] + (norm[ax],)
     g = _blocks(Initializer("normal", dtype=work), moved, seed, tuple((0, d) for d in moved),
                 moved_chunks, work)  # the core's Gaussian matrix, bit for bit

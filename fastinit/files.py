@@ -70,12 +70,10 @@ _WHOLE = frozenset(("orthogonal",))
 
 #: safetensors' dtype codes (complex128 and the float8 types have none fastinit writes)
 _ST_CODES = {
-    np.dtype(np.float64): "F64", np.dtype(np.float32): "F32", np.dtype(np.float16): "F16",
-    ck.BFLOAT16: "BF16", np.dtype(np.complex64): "C64",
-    np.dtype(np.int64): "I64", np.dtype(np.int32): "I32", np.dtype(np.int16): "I16",
-    np.dtype(np.int8): "I8", np.dtype(np.uint64): "U64", np.dtype(np.uint32): "U32",
-    np.dtype(np.uint16): "U16", np.dtype(np.uint8): "U8", np.dtype(np.bool_): "BOOL",
-}
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "complex64": "C64",
+    "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint64": "U64", "uint32": "U32",
+    "uint16": "U16", "uint8": "U8", "bool": "BOOL",
+}  # by dtype name: bfloat16 is ml_dtypes', imported only where it is used (``_checks``)
 _ST_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "C64": 8, "I64": 8, "I32": 4, "I16": 2,
              "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
 _FORMATS = (".npy", ".safetensors")
@@ -391,10 +389,11 @@ def npy_layout(path: str, shape: tuple, dtype: np.dtype, name: str) -> Layout:
 
 def st_code(dtype: np.dtype, where: str = "dtype") -> str:
     """safetensors' code of a numpy dtype; ``TypeError`` for one it has none for."""
-    code = _ST_CODES.get(np.dtype(dtype))
+    dt = np.dtype(dtype)
+    code = _ST_CODES.get(dt.name) if dt.isnative and dt.names is None else None  # '>f4' is named float32 too
     if code is None:
-        raise TypeError(f"{where}: safetensors has no {np.dtype(dtype).name} (supported: "
-                        f"{', '.join(d.name for d in _ST_CODES)}); write a .npy file for it")
+        raise TypeError(f"{where}: safetensors has no {dt.name} (supported: "
+                        f"{', '.join(_ST_CODES)}); write a .npy file for it")
     return code
 
 

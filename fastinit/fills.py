@@ -246,15 +246,15 @@ class _Target:
 
     def _flat(self, arr: Any = None):
         """(the output's (or ``arr``'s) flat real view, elements per tensor element): complex as
-        (re, im) pairs, float16 and bfloat16 as their bits (``_checks.BITS16``)."""
+        (re, im) pairs, float16 and bfloat16 as their bits (``_checks.bits16``)."""
         arr = self.array() if arr is None else arr
         if isinstance(arr, np.ndarray) and not arr.flags.c_contiguous:
             raise AssertionError("fastinit: a non-contiguous output must be filled through _blocks")
         f = arr.reshape(arr.size)  # numpy or numba device array alike
         if f.dtype.kind == "c":
             f = f.view(np.finfo(f.dtype).dtype)
-        elif f.dtype in ck.BITS16:
-            f = f.view(ck.BITS16[f.dtype])
+        elif (bits := ck.bits16(f.dtype)) is not None:
+            f = f.view(bits)
         return f, (2 if self.dtype.kind == "c" else 1)
 
     def run(self, kernel, *params) -> None:
@@ -337,8 +337,8 @@ class _Target:
         v = np.array(value, self.dtype)
         w = v if odd is None else np.array(odd, self.dtype)
         parts = (v.real, v.imag) if self.dtype.kind == "c" else (v, w)
-        if self.dtype in ck.BITS16:
-            parts = tuple(p.view(ck.BITS16[self.dtype]) for p in parts)
+        if (bits := ck.bits16(self.dtype)) is not None:
+            parts = tuple(p.view(bits) for p in parts)
         even, odd = (p[()] for p in parts)
         for block, at in self._blocks():
             flat, per = self._flat(block)
@@ -368,8 +368,8 @@ class _Target:
         if per == 2:  # complex: (re, im) at 2k and 2k + 1
             at = np.stack([at, at + 1], axis=-1).reshape(-1)
             vals = vals.view(np.finfo(self.dtype).dtype)
-        elif self.dtype in ck.BITS16:
-            vals = vals.view(ck.BITS16[self.dtype])
+        elif (bits := ck.bits16(self.dtype)) is not None:
+            vals = vals.view(bits)
         with self.gpu.arrays.context(self.device):
             self.gpu.scatter(flat, at, vals)
         return self.result()

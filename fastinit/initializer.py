@@ -30,14 +30,14 @@ ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
 _CHECKS: dict[str, Callable[..., None]] = {}
 #: the dtypes each function takes, where not every dtype fastinit knows (checked when an
 #: Initializer binds ``dtype``)
-DTYPES: dict[str, tuple] = {}
+DTYPES: dict[str, Any] = {}
 
 _PER_CALL = ("out", "rows", "block")  # parameters that only make sense on a call with a shape
 _PLACEMENT = ("device",)  # where, not what: in a config only when bound
 
 
 def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None = None,
-                dtypes: tuple | None = None):
+                dtypes: Any = None):
     """Register ``fn`` under its name and make a call with no shape and no ``out`` return an
     :class:`Initializer` holding the given parameters. ``check(**params)``, if given, validates
     the parameters that do not depend on the shape when the Initializer is made (``dtype`` among
@@ -54,7 +54,7 @@ def initializer(fn: Callable | None = None, *, check: Callable[..., None] | None
         if check is not None:
             _CHECKS[f.__name__] = check
         if dtypes is not None:
-            DTYPES[f.__name__] = tuple(dtypes)
+            DTYPES[f.__name__] = dtypes  # a tuple or _checks.Dtypes (listing it may import ml_dtypes)
         return wrapper
     return wrap if fn is None else wrap(fn)
 

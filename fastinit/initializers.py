@@ -636,7 +636,7 @@ def orthogonal(*shape: int, gain: float = 1.0, layout: str = "torch", column_axi
         raise ValueError(f"shape: LAPACK takes matrices up to {MAX_DIM} rows and columns; "
                          f"{ck.shown(full)} flattens to {m} x {n}")
     s = seed64(seed)
-    work_dt = np.dtype(np.float32) if dt in ck.BITS16 else dt
+    work_dt = np.dtype(np.float32) if ck.bits16(dt) is not None else dt
     if t.device is not None:
         cupy = _cupy()
         if cupy is not None:
@@ -693,7 +693,7 @@ def _orthogonal_cupy(cp, t: "fills._Target", seed: int, moved: tuple, ax: int, m
                 w *= work_dt.type(gain)
             a = w
         w = cp.moveaxis(a.reshape(moved), -1, ax)[t.slices]
-        if t.dtype == ck.BFLOAT16:  # CuPy has no bfloat16: its bits, rounded as the kernels do
+        if ck.is_bfloat16(t.dtype):  # CuPy has no bfloat16: its bits, rounded as the kernels do
             out = cp.asarray(t.array().view(np.int16))
             out[...] = _bf16_bits(cp, w)
         else:

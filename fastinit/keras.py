@@ -115,7 +115,7 @@ def _backend_tensor(make: Callable[..., np.ndarray], shape: tuple, dtype: str) -
         return arr
     if backend == "torch":
         import torch
-        if arr.dtype == ck.BFLOAT16:  # torch takes no ml_dtypes array: its bits, viewed
+        if ck.is_bfloat16(arr.dtype):  # torch takes no ml_dtypes array: its bits, viewed
             t = torch.from_numpy(arr.view(np.int16)).view(torch.bfloat16)
         else:
             t = torch.from_numpy(arr)

@@ -233,8 +233,8 @@ def _py_out(out: Any) -> int:
     dt = out.dtype
     if dt not in _OUT_CODES and not isinstance(out, np.ma.MaskedArray):
         hint = ""
-        if dt in ck.BITS16:
-            hint = f" (pass its bits: out.view(numpy.{ck.BITS16[dt].name}))"
+        if ck.bits16(dt) is not None:
+            hint = f" (pass its bits: out.view(numpy.{ck.bits16(dt).name}))"
         elif dt.newbyteorder("=") in _OUT_CODES:
             hint = " (not in the machine's byte order)"
         raise TypeError(f"out: dtype {dt.str if hint.startswith(' (not') else dt.name} is not "
@@ -374,8 +374,8 @@ def truncated_normal_plan(mean: float = 0.0, std: float = 1.0, lo: float = -2.0,
     code = _CODES[dt]
     kind, p, vmin, vmax, rounds, value = _truncnorm_params(mean, std, lo, hi, dt)
     bits = 0
-    if kind == _CONSTANT and dt in ck.BITS16:
-        bits = int(np.array(value, dt).view(ck.BITS16[dt]))
+    if kind == _CONSTANT and ck.bits16(dt) is not None:
+        bits = int(np.array(value, dt).view(ck.bits16(dt)))
     params = np.array(p, np.float64)
     params.flags.writeable = False
     return TruncatedNormalPlan(int(kind), params, float(vmin), float(vmax), int(rounds),

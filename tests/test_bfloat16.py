@@ -127,3 +127,37 @@ def test_gpu_bfloat16_out_is_checked_before_the_gpu_is_needed():
     with pytest.raises(ValueError, match="out: shape"):
         fastinit.normal(4, 5, out=out, seed=0)
     assert not host.any()
+
+
+def test_ml_dtypes_is_imported_only_for_bfloat16(python, tmp_path):
+    """Importing ml_dtypes takes longer than the rest of ``import fastinit`` (numpy registers its
+    ufunc loops), so fastinit imports it only when bfloat16 is asked for: not at import, not for
+    the other dtypes' fills, checks and errors; and "bfloat16" by name still works first."""
+    out = python("""
+        import sys
+        import numpy as np
+        import fastinit, fastinit.files, fastinit.numba_api as _
+        print('ml_dtypes' in sys.modules)
+    """)
+    assert out.split() == ["True"]  # numba_api lists the formats it takes, bfloat16 among them
+    out = python("""
+        import sys
+        import numpy as np
+        import fastinit
+        print('ml_dtypes' in sys.modules)
+        fastinit.uniform(3, 4, seed=0); fastinit.truncated_normal(5, dtype="float16", seed=0)
+        fastinit.zeros(3, dtype=np.int8); fastinit.kaiming_uniform(4, 4, seed=0)
+        fastinit.save(%r, {"w": ("fastinit.normal", (3, 4), "float32")}, seed=0)
+        print('ml_dtypes' in sys.modules)
+        w = fastinit.normal(3, dtype="bfloat16", seed=0)
+        print(w.dtype.name, 'ml_dtypes' in sys.modules)
+    """ % str(tmp_path / "w.safetensors"))
+    assert out.split() == ["False", "False", "bfloat16", "True"], out
+    out = python("""
+        import fastinit
+        try:
+            fastinit.normal(3, dtype="int8")
+        except TypeError as e:
+            print(e)
+    """)  # the supported dtypes listed: bfloat16 among them
+    assert "float16, bfloat16, float32, float64" in out
