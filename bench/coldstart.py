@@ -99,7 +99,7 @@ def measure(kernels, dtypes, runs: int, srcs) -> list[dict]:
             walls = [r["wall_s"] for r in results[src]]
             rows.append({"case": name, "dtype": dtype, "src": src or ".", **best, "all_wall_s": walls})
             print(f"{name:30s} {dtype:9s} {src or '.':16s} wall {best['wall_s']:6.2f} s  cpu {best['cpu_s']:6.2f} s"
-                  f"  (walls: {' '.join(f'{w:.2f}' for w in walls)})", flush=True)
+                  f"  import {best['import_s']:5.2f} s  (walls: {' '.join(f'{w:.2f}' for w in walls)})", flush=True)
     return rows
 
 
