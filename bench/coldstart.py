@@ -70,7 +70,9 @@ def run_case(call: str, dtype: str, src: str | None, pre: str = "") -> dict:
         env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
     with tempfile.TemporaryDirectory() as cache:
         env["NUMBA_CACHE_DIR"] = cache
-        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        # run in the empty folder: ``python -c`` puts the working directory first on sys.path,
+        # where a checkout's own fastinit would shadow the one ``src`` names
+        res = subprocess.run([sys.executable, "-c", code], env=env, cwd=cache, capture_output=True, text=True)
     if res.returncode:
         raise RuntimeError(f"coldstart case failed ({res.returncode}):\n{code}\n{res.stderr[-2000:]}")
     imp, wall, cpu = map(float, res.stdout.split()[-3:])

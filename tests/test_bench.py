@@ -60,3 +60,13 @@ def test_coldstart_rows_name_case_dtype_and_checkout():
     rows = cs.measure([], [], 1, [None])  # only the two reference rows of Numba itself
     assert [r["case"] for r in rows] == ["numba: a trivial @njit", "numba: then a trivial prange"]
     assert all(r["src"] == "." and r["wall_s"] > 0 for r in rows)
+
+
+def test_coldstart_imports_fastinit_from_the_checkout_it_is_given(tmp_path):
+    """``--src DIR`` runs DIR's fastinit, even when started from another checkout (``python -c``
+    puts the working directory first on sys.path)."""
+    fake = tmp_path / "fastinit"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("FAKE = True\n")
+    r = _coldstart().run_case("assert fi.FAKE", "float32", str(tmp_path))  # the real one has no FAKE
+    assert r["wall_s"] >= 0
