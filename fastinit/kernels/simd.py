@@ -1,7 +1,7 @@
 """Vector width and streaming stores for the CPU kernels: LLVM intrinsics, no values involved.
 
-- :func:`wide_vectors` marks the function it is called in (a ``prange`` body: Numba compiles it
-  as its own function) with LLVM's ``"prefer-vector-width"="512"`` attribute. LLVM tunes some
+- :func:`wide_vectors` marks the function it is called in (a kernel's unit, the function that
+  generates one block, or a ``prange`` body, which Numba compiles as a function of its own) with LLVM's ``"prefer-vector-width"="512"`` attribute. LLVM tunes some
   AVX-512 CPUs (Intel's Skylake-SP to Rocket Lake, which Numba reports as e.g. "rocketlake") to
   prefer 256-bit vectors, and then vectorizes every loop with ymm registers only; the attribute
   lets this one function use zmm registers. It changes no value (the kernels' math is free of
@@ -9,7 +9,7 @@
   configuration and everyone else's code alone, and where the CPU has no 512-bit registers
   (AVX2) LLVM caps the width at what the CPU has: the code is what it was.
 - :func:`own_function` marks the function it is called in ``noinline``: compiled once on its
-  own rather than again inside each caller (sparse's mask loops).
+  own rather than again inside each caller (the kernels' units, sparse's mask loops).
 - :func:`fill_chunks` stores whole 64-byte chunks (one cache line, one
   zmm register, two ymm) at a 64-byte aligned address of an array, optionally as streaming
   (non-temporal) stores, which write a cache line without reading it first (no read for
@@ -44,7 +44,9 @@ _VEC = ir.VectorType(_I64, CHUNK // 8)  # <8 x i64>: legalized to 1 zmm, 2 ymm o
 @intrinsic
 def wide_vectors(typingctx):
     """Let LLVM vectorize the function this is called in at 512 bits where the CPU has AVX-512
-    (``"prefer-vector-width"="512"``); a no-op elsewhere. Call it in a ``prange`` body."""
+    (``"prefer-vector-width"="512"``); a no-op elsewhere. Call it in a function compiled on its
+    own (``own_function``) or in a ``prange`` body: a function inlined into its caller takes the
+    caller's attributes."""
 
     def codegen(context, builder, signature, args):
         # llvmlite only knows keyword attributes; a quoted string attribute renders as it is
@@ -57,8 +59,9 @@ def wide_vectors(typingctx):
 @intrinsic
 def own_function(typingctx):
     """Keep the function this is called in out of its callers (LLVM's ``noinline``): compiled and
-    optimized once, on its own, instead of again inside a kernel's one large function (sparse's
-    mask loops: inlined, the kernel compiled about 25% slower and its mask loop ran no faster).
+    optimized once, on its own, instead of again inside a kernel's one large function (the
+    kernels' units; sparse's mask loops: inlined, the kernel compiled about 25% slower and its
+    mask loop ran no faster).
     The counterpart of :func:`wide_vectors`: a function attribute, no value involved."""
 
     def codegen(context, builder, signature, args):
