@@ -51,27 +51,24 @@ class Dtypes:
     """An ordered set of dtypes that may hold bfloat16 without importing ml_dtypes: membership
     tests bfloat16 by name (``is_bfloat16``), listing it (iteration) imports ml_dtypes."""
 
-    def __init__(self, *members: Any):  # np.dtype instances, or _BF16_NAME for bfloat16
+    def __init__(self, *members: Any):  # np.dtype instances, and _BF16_NAME (a str) for bfloat16
         self._members = members
-        self._plain = frozenset(m for m in members if m != _BF16_NAME)
+        self._bf16 = _BF16_NAME in (m for m in members if isinstance(m, str))
+        self._plain = frozenset(m for m in members if not isinstance(m, str))
 
     def __contains__(self, dt: Any) -> bool:
         if is_bfloat16(dt):
-            return _BF16_NAME in self._members
+            return self._bf16
         try:
             return dt in self._plain
         except TypeError:  # unhashable
             return False
 
     def __iter__(self):
-        return iter(tuple(bfloat16() if m == _BF16_NAME else m for m in self._members))
+        return iter(tuple(bfloat16() if isinstance(m, str) else m for m in self._members))
 
-    def __len__(self) -> int:
-        return len(self._members)
-
-    def __add__(self, other: Any) -> "Dtypes":
-        more = other._members if isinstance(other, Dtypes) else tuple(other)
-        return Dtypes(*self._members, *more)
+    def __add__(self, other: "Dtypes") -> "Dtypes":
+        return Dtypes(*self._members, *other._members)
 
     def __repr__(self) -> str:
         return f"Dtypes({', '.join(m if isinstance(m, str) else m.name for m in self._members)})"
@@ -85,16 +82,6 @@ ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
 INT_DTYPES = Dtypes(*(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
                                             np.uint32, np.uint64, np.bool_)))
 CONSTANT_DTYPES = ALL_DTYPES + INT_DTYPES
-
-
-def __getattr__(name: str) -> Any:
-    """``BFLOAT16`` and ``BITS16`` (the dtype and the view map), made when first asked for: they
-    import ml_dtypes."""
-    if name == "BFLOAT16":
-        return bfloat16()
-    if name == "BITS16":
-        return {np.dtype(np.float16): np.dtype(np.uint16), bfloat16(): np.dtype(np.int16)}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 #: the most values (complex: real and imaginary parts) a tensor may hold: the kernels index the
 #: flat real view with 64-bit integers, with a block of headroom (numpy cannot allocate more anyway)
 MAX_VALUES = 2**62

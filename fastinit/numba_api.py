@@ -79,7 +79,7 @@ __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "truncated_no
 _F64, _F32, _F16, _BF16 = 0, 1, 2, 3
 _FORMATS = {types.float64: _F64, types.float32: _F32, types.uint16: _F16, types.int16: _BF16}
 _DTYPES = {_F64: np.dtype(np.float64), _F32: np.dtype(np.float32), _F16: np.dtype(np.float16),
-           _BF16: ck.BFLOAT16}
+           _BF16: ck.bfloat16()}
 _CODES = {dt: code for code, dt in _DTYPES.items()}  #: the values' dtype -> format code
 #: the dtype of a Python caller's ``out`` (16-bit formats as their bits) -> format code
 _OUT_CODES = {np.dtype(np.float64): _F64, np.dtype(np.float32): _F32, np.dtype(np.uint16): _F16,

@@ -122,9 +122,9 @@ def test_kernel_bound_on_candidates(dtype, mean, std, fallback):
     """No candidate can be accepted ([vmin, vmax] = [100, 101], beyond the normal proposal's
     reach, or jumped over by its huge std): each lane stops after MAX_CANDIDATES candidates and
     its positions take the support's value nearest the mean."""
-    from fastinit._checks import BITS16
+    from fastinit._checks import bits16
     kind, p, acc = truncnorm_plan(mean, std, -2.0 * std, 2.0 * std)
     out = np.zeros(4096 + 40, dtype)  # one whole block and a cut one
-    flat = out.view(BITS16[out.dtype]) if out.dtype in BITS16 else out
+    flat = out.view(bits16(out.dtype)) if bits16(out.dtype) is not None else out
     fill_truncnorm(flat, np.uint64(1), 4096 - 20, kind, p, 100.0, 101.0, _rounds(acc))
     assert (out.astype(np.float64) == fallback).all()

@@ -23,7 +23,8 @@ from numba import njit, types
 from numba.extending import overload
 
 from .bits import f32_to_bf16_bits, f32_to_f16_bits
-from .rng import BLOCK, LANES
+from .rng import BLOCK, LANES, seed_lanes
+from .simd import stack_lanes_u64
 
 MAX_TASKS = 256  # enough tasks to balance any core count, few enough that scratch allocation is free
 
@@ -112,6 +113,17 @@ def locate_in_span(sp, n, u):
 
 
 span_locate = njit(inline="always")(locate_in_span)
+
+
+@njit(inline="always")
+def block_lanes(seed, block):
+    """(s0, s1): the states of ``block``'s ``LANES`` streams (``rng.seed_lanes``), in the stack
+    frame of the function this is inlined into (a kernel's unit): inlined into its Numba IR, so
+    the arrays are the caller's (``simd.stack_lanes_u64``)."""
+    s0 = stack_lanes_u64()
+    s1 = stack_lanes_u64()
+    seed_lanes(seed, block, s0, s1)
+    return s0, s1
 
 
 @njit(inline="always")

@@ -22,10 +22,10 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
+from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
-from .simd import own_function, stack_block_f32, stack_halves, stack_lanes_f32, stack_lanes_f64, stack_lanes_u64, wide_vectors
-from .rng import BLOCK, LANES, PAIRS, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .simd import own_function, stack_block_f32, stack_halves, stack_lanes_f32, stack_lanes_f64, wide_vectors
+from .rng import BLOCK, LANES, PAIRS, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _u = np.uint32
@@ -182,13 +182,11 @@ def normal_unit(dst, off, seed, b, means, std, p0, p1):
     sees that they overlap nothing."""
     wide_vectors()
     own_function()
-    s0 = stack_lanes_u64()
-    s1 = stack_lanes_u64()
+    s0, s1 = block_lanes(seed, b)
     h = stack_halves()
     m = stack_means(dst)
     for lane in range(LANES):
         m[lane] = means[lane]
-    seed_lanes(seed, b, s0, s1)
     normal_block(dst, off, s0, s1, h, m, std, p0, p1)
 
 

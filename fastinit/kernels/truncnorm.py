@@ -40,11 +40,11 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
+from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import own_function, scatter_rows, stack_halves, stack_lanes_i32, stack_lanes_u64, wide_vectors
-from .rng import (BLOCK, LANES, PAIRS, join_lanes, seed_lanes, split_lanes, xoroshiro128p,
+from .simd import own_function, scatter_rows, stack_halves, stack_lanes_i32, wide_vectors
+from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
 NORMAL, UNIFORM, EXPONENTIAL = 0, 1, 2
@@ -337,10 +337,8 @@ def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
     counts on the stack, as ``normal.normal_unit``."""
     wide_vectors()
     own_function()
-    s0 = stack_lanes_u64()
-    s1 = stack_lanes_u64()
+    s0, s1 = block_lanes(seed, blk)
     count = stack_lanes_i32()
-    seed_lanes(seed, blk, s0, s1)
     for lane in range(LANES):
         count[lane] = 0
     least = 0

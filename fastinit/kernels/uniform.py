@@ -14,9 +14,9 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
-from .blocks import finish, locate, plan, put, target, task_blocks
-from .simd import own_function, stack_halves, stack_lanes_u64, wide_vectors
-from .rng import BLOCK, LANES, seed_lanes, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
+from .simd import own_function, stack_halves, wide_vectors
+from .rng import BLOCK, LANES, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
 _U = np.uint64
 _f = np.float32
@@ -86,10 +86,8 @@ def uniform_unit(dst, off, seed, b, low, scale, vmin, vmax, p0, p1):
     states on the stack (see ``normal.normal_unit``)."""
     wide_vectors()
     own_function()
-    s0 = stack_lanes_u64()
-    s1 = stack_lanes_u64()
+    s0, s1 = block_lanes(seed, b)
     h = stack_halves()
-    seed_lanes(seed, b, s0, s1)
     uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1)
 
 

@@ -26,13 +26,13 @@ REALS = ["float16", "bfloat16", "float32", "float64"]
 
 def _flat(dtype, n):
     """A host array of n elements of dtype and the flat view the kernels fill (complex: the real
-    view, twice as long; float16 and bfloat16: their bits, as ``_checks.BITS16`` views them)."""
-    from fastinit._checks import BITS16
+    view, twice as long; float16 and bfloat16: their bits, as ``_checks.bits16`` views them)."""
+    from fastinit._checks import bits16
     host = np.zeros(n, dtype)
     if host.dtype.kind == "c":
         return host.view(host.real.dtype)
-    if host.dtype in BITS16:
-        return host.view(BITS16[host.dtype])
+    if bits16(host.dtype) is not None:
+        return host.view(bits16(host.dtype))
     return host
 
 
