@@ -111,8 +111,10 @@ def test_work_is_proportional_to_the_block():
     assert span_units(span(0, 1, (1,), (1,)), 1) == (0, 1)  # one element: one block
     # and a cut block generates only the positions of each lane its run needs
     out, tmp = np.zeros(1), np.zeros(1)
-    assert target(out, tmp, (3, -12_000, 3 * BLOCK + 100, 3 * BLOCK + 164))[1:] == (0, 6, 11)
-    assert target(out, tmp, (3, 5, 0, 10 * BLOCK))[1:] == (3 * BLOCK + 5, 0, BLOCK // 16)
+    assert target(out, tmp, (3, -12_000, 3 * BLOCK + 100, 3 * BLOCK + 164), False)[1:] == (0, 6, 11)
+    assert target(out, tmp, (3, 5, 0, 10 * BLOCK), False)[1:] == (3 * BLOCK + 5, 0, BLOCK // 16)
+    # streamed, a whole block is generated into the scratch block (and written out from there)
+    assert target(out, tmp, (3, 5, 0, 10 * BLOCK), True)[1:] == (0, 0, BLOCK // 16)
 
 
 @pytest.mark.parametrize("block, error, match", [

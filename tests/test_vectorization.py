@@ -66,6 +66,15 @@ def test_constant_kernel_vectorizes_and_streams():
     assert "sfence" in code
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniform_kernel_streams_large_outputs(dtype):
+    """Whole blocks of outputs far larger than the caches go out by streaming stores
+    (``uniform``'s module docstring), each task ending with a fence."""
+    code = compiled_asm(fill_uniform, np.empty(64, dtype), np.uint64(0), 0, 0.0, 1.0, 0.0, 1.0)
+    assert re.search(r"\bv?movnt", code), "no streaming stores"
+    assert "sfence" in code
+
+
 WIDE = """
 import re, numpy as np
 from numba import njit, prange

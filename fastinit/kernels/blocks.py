@@ -24,7 +24,7 @@ from numba.extending import overload
 
 from .bits import f32_to_bf16_bits, f32_to_f16_bits
 from .rng import BLOCK, LANES, seed_lanes
-from .simd import stack_lanes_u64
+from .simd import STREAM_BYTES, stack_lanes_u64
 
 MAX_TASKS = 256  # enough tasks to balance any core count, few enough that scratch allocation is free
 
@@ -127,16 +127,26 @@ def block_lanes(seed, block):
 
 
 @njit(inline="always")
-def target(out, tmp, w):
+def whole(w):
+    """Whether the block of ``w = locate(...)`` lies wholly inside the output (generated in place)."""
+    b, shift, lo, hi = w
+    first = b * BLOCK
+    return first >= lo and first + BLOCK <= hi
+
+
+@njit(inline="always")
+def target(out, tmp, w, stream):
     """What to generate for ``w = locate(...)``: (array, offset, p0, p1), the block into
     (out, its offset) when it lies wholly inside, else into (tmp, 0), and the positions
     [p0, p1) of each lane it must hold ((0, POSITIONS) for a whole block). A cut block's
     kernels skip the stream outputs before p0 (their values are never computed) and stop after
-    p1, so a short run costs little more than its elements."""
+    p1, so a short run costs little more than its elements. With ``stream`` (``streams``),
+    whole blocks go to ``tmp`` too: the kernel writes them out by streaming stores as it
+    generates them (``simd.stream_lines``)."""
     b, shift, lo, hi = w
     first = b * BLOCK
-    if first >= lo and first + BLOCK <= hi:
-        return out, first + shift, 0, BLOCK // LANES
+    if whole(w):
+        return (tmp, 0, 0, BLOCK // LANES) if stream else (out, first + shift, 0, BLOCK // LANES)
     return tmp, 0, (max(first, lo) - first) // LANES, (min(first + BLOCK, hi) - first - 1) // LANES + 1
 
 
@@ -144,12 +154,20 @@ def target(out, tmp, w):
 def finish(out, tmp, w):
     """Copy the part of a cut block from the scratch block into ``out`` (no-op for whole blocks)."""
     b, shift, lo, hi = w
-    first = b * BLOCK
-    if first >= lo and first + BLOCK <= hi:
+    if whole(w):
         return
+    first = b * BLOCK
     a = max(first, lo)
     z = min(first + BLOCK, hi)
     out[a + shift:z + shift] = tmp[a - first:z - first]
+
+
+@njit(inline="always")
+def streams(out):
+    """Whether ``out`` is far larger than the caches (``simd.STREAM_BYTES`` and more): where a
+    kernel that writes faster than memory takes its whole blocks by streaming stores. A task
+    that streamed ends with ``simd.store_fence``."""
+    return out.size * out.itemsize >= STREAM_BYTES
 
 
 def put(dst, i, v):

@@ -13,14 +13,12 @@ last-level cache (``simd``). The thresholds are measured (bench/README.md, "Cons
 import numpy as np
 from numba import njit, prange
 
-from .simd import _U, CHUNK, aligned_head, fill_chunks, store_fence, wide_vectors
+from .simd import _U, CHUNK, STREAM_BYTES, aligned_head, fill_chunks, store_fence, wide_vectors
 
 #: below this many bytes numpy's own assignment (no Numba dispatch) is fastest
 NUMPY_BYTES = 1 << 14
 #: below this many bytes one thread: starting the others costs more than they save
 PARALLEL_BYTES = 1 << 21
-#: from this many bytes on, streaming stores: the output is far larger than the caches
-STREAM_BYTES = 1 << 26
 #: the fewest cache lines a parallel task stores (64 KiB)
 _TASK_CHUNKS = 1024
 _MAX_TASKS = 256
@@ -47,7 +45,7 @@ def _edges(out, pair, head, stop):
 @njit(cache=True, nogil=True)
 def _fill_serial(out, pair):
     n = _U(out.size)
-    head = aligned_head(out, n)
+    head = aligned_head(out, 0, n)
     chunks = (n - head) // _U(CHUNK)
     _edges(out, pair, head, head + chunks * _U(CHUNK))
     fill_chunks(out, head, _pattern(pair, head), 0, chunks, False)
@@ -56,7 +54,7 @@ def _fill_serial(out, pair):
 @njit(parallel=True, cache=True, nogil=True)
 def _fill_parallel(out, pair, stream):
     n = _U(out.size)
-    head = aligned_head(out, n)
+    head = aligned_head(out, 0, n)
     chunks = (n - head) // _U(CHUNK)
     _edges(out, pair, head, head + chunks * _U(CHUNK))
     pat = _pattern(pair, head)

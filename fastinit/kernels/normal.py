@@ -219,6 +219,6 @@ def fill_normal(out, seed, start, means, std):
             b = w[0]
             if b < 0:  # a span's unit past its run's end
                 continue
-            dst, off, p0, p1 = target(out, tmp, w)
+            dst, off, p0, p1 = target(out, tmp, w, False)
             normal_unit(dst, off, seed, b, m, std, p0, p1)
             finish(out, tmp, w)

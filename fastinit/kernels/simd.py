@@ -36,6 +36,8 @@ from numba.extending import intrinsic
 from .rng import BLOCK
 
 CHUNK = 64  #: bytes a chunk store writes: one cache line
+#: from this many bytes of output on, streaming stores: the output is far larger than the caches
+STREAM_BYTES = 1 << 26
 _U = np.uint64
 _I64 = ir.IntType(64)
 _VEC = ir.VectorType(_I64, CHUNK // 8)  # <8 x i64>: legalized to 1 zmm, 2 ymm or 4 xmm stores
@@ -127,6 +129,50 @@ def fill_chunks(dst, di, src, si, n, stream):
     _fill(dst, _U(di), src, _U(si), _U(n), stream)
 
 
+def _copy_loop(context, builder, signature, args):
+    """The codegen of ``_copy``: n 64-byte chunks from ``src[si]`` (any alignment) to the 64-byte
+    aligned ``dst[di]``, as streaming stores."""
+    dty, _, sty = signature.args[:3]
+    dst, di, src, si, n = args
+    d = _chunk_ptr(context, builder, dty, dst, di)
+    s = _chunk_ptr(context, builder, sty, src, si)
+    nontemporal = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+    with cgutils.for_range(builder, n) as loop:
+        one = builder.load(builder.gep(s, [loop.index]), align=1)
+        builder.store(one, builder.gep(d, [loop.index]), align=CHUNK).set_metadata("nontemporal", nontemporal)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _copy(typingctx, dst, di, src, si, n):
+    """(see stream_lines)"""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array) and dst.dtype == src.dtype):
+        return None
+    return types.none(dst, types.uint64, src, types.uint64, types.uint64), _copy_loop
+
+
+@njit(inline="always")
+def stream_lines(dst, off, src, sent, avail):
+    """Copy the whole 64-byte lines of ``dst[off + sent:off + avail]`` from ``src[sent:avail]`` by
+    streaming stores, ``dst[off + sent]`` the start of a line (``sent`` at first
+    ``aligned_head(dst, off, n)``); returns how far that reached (``sent`` plus whole lines). For a
+    block generated into scratch (in L1) and copied out a few lines at a time as it is made, so
+    the stores overlap the work; the elements left (``stream_rest``) are copied by plain stores."""
+    per = _U(CHUNK) // _U(dst.itemsize)
+    lines = (_U(avail) - _U(sent)) // per if _U(avail) > _U(sent) else _U(0)
+    _copy(dst, _U(off) + _U(sent), src, _U(sent), lines)
+    return _U(sent) + lines * per
+
+
+@njit(inline="always")
+def stream_rest(dst, off, src, head, sent, n):
+    """The elements of ``src[:n]`` that ``stream_lines`` left: before ``head`` and from ``sent``."""
+    for i in range(_U(head)):
+        dst[_U(off) + _U(i)] = src[_U(i)]
+    for i in range(_U(sent), _U(n)):
+        dst[_U(off) + _U(i)] = src[_U(i)]
+
+
 @intrinsic
 def store_fence(typingctx):
     """``sfence``: orders this thread's streaming stores before its later stores."""
@@ -143,11 +189,11 @@ def store_fence(typingctx):
 
 
 @njit(inline="always")
-def aligned_head(dst, n):
-    """Elements of ``dst`` before its first 64-byte aligned element, at most ``n``; ``n`` when
-    ``dst`` is not aligned to its itemsize (then no chunk store may be used)."""
-    a = address(dst)
+def aligned_head(dst, off, n):
+    """Elements of ``dst`` from ``dst[off]`` on before its first 64-byte aligned element, at most
+    ``n``; ``n`` when ``dst`` is not aligned to its itemsize (then no chunk store may be used)."""
     size = _U(dst.itemsize)
+    a = address(dst) + _U(off) * size
     if a % size != _U(0):
         return _U(n)
     return min(_U(n), ((_U(CHUNK) - a % _U(CHUNK)) % _U(CHUNK)) // size)

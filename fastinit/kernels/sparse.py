@@ -467,7 +467,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             b = w[0]
             if b < 0:  # a span's unit past its run's end
                 continue
-            dst, off, p0, p1 = target(out, tmp, w)
+            dst, off, p0, p1 = target(out, tmp, w, False)
             normal_unit(dst, off, seed, b, means, std, p0, p1)
             first = b * BLOCK
             a = max(first, w[2]) - first  # the elements of the block the output needs

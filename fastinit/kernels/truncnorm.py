@@ -372,6 +372,6 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             blk = w[0]
             if blk < 0:  # a span's unit past its run's end
                 continue
-            dst, off, _, need = target(out, tmp, w)
+            dst, off, _, need = target(out, tmp, w, False)
             truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
             finish(out, tmp, w)

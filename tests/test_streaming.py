@@ -1,0 +1,45 @@
+"""Streaming stores change no value: a uniform fill far larger than the caches (written by
+streaming stores, ``blocks.streams``) holds the same bytes as the same elements filled in pieces
+small enough for plain stores, at every alignment of the output and through a span's runs."""
+import numpy as np
+import pytest
+
+from fastinit.kernels.blocks import span
+from fastinit.kernels.simd import STREAM_BYTES
+from fastinit.kernels.uniform import fill_uniform
+
+ARGS = (-1.0, 2.0, -1.0, float(np.nextafter(np.float32(1), np.float32(0))))
+
+
+def in_pieces(n, dtype, seed, pieces=8):
+    """Elements [0, n) of the uniform tensor, filled by ``pieces`` calls each below STREAM_BYTES."""
+    want = np.empty(n, dtype)
+    step = -(-n // pieces)
+    assert step * want.itemsize < STREAM_BYTES
+    for a in range(0, n, step):
+        fill_uniform(want[a:a + step], np.uint64(seed), a, *ARGS)
+    return want
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_streamed_fill_equals_the_fill_in_pieces(dtype):
+    size = np.dtype(dtype).itemsize
+    n = STREAM_BYTES // size + 4099  # past the threshold, with a cut last block
+    want = in_pieces(n, dtype, seed=11)
+    raw = np.empty(n + 64 // size, dtype)
+    for shift in (0, 1, 64 // size - 1):  # the output's first element at every place in a 64-byte line
+        got = raw[shift:shift + n]
+        got[:] = np.nan
+        fill_uniform(got, np.uint64(11), 0, *ARGS)
+        assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), shift
+
+
+def test_streamed_span_equals_the_whole():
+    """Runs that hold whole stream blocks (streamed) and cut ones (plain stores) at both ends."""
+    rows, cols = 1400, 3 * 4096 + 7
+    c0, c1 = 5, 3 * 4096 + 5
+    whole = in_pieces(rows * cols, np.float32, seed=5).reshape(rows, cols)
+    got = np.empty(rows * (c1 - c0), np.float32)
+    assert got.nbytes >= STREAM_BYTES
+    fill_uniform(got, np.uint64(5), span(c0, c1 - c0, (rows,), (cols,)), *ARGS)
+    assert np.array_equal(got.reshape(rows, -1).view(np.uint8), whole[:, c0:c1].view(np.uint8))
