@@ -140,19 +140,25 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
     mean, std = _f(p[0]), _f(p[1])
     vlo = _f(vmin)
     vhi = _f(vmax)
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
+    for r in range(cand.size // (4 * LANES)):  # two outputs a step: two dependency chains
+        q = _U(4 * LANES * r)
         for lane in range(s0h.size):
             xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
             s0h[lane] = ah
             s0l[lane] = al
             s1h[lane] = bh
             s1l[lane] = bl
             v0, k0, v1, k1 = normal_cands32(xh, xl, mean, std, vlo, vhi)
+            v2, k2, v3, k3 = normal_cands32(yh, yl, mean, std, vlo, vhi)
             put(cand, q + _U(lane), v0)
             put(cand, q + _U(LANES + lane), v1)
+            put(cand, q + _U(2 * LANES + lane), v2)
+            put(cand, q + _U(3 * LANES + lane), v3)
             ok[q + _U(lane)] = k0
             ok[q + _U(LANES + lane)] = k1
+            ok[q + _U(2 * LANES + lane)] = k2
+            ok[q + _U(3 * LANES + lane)] = k3
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -207,18 +213,25 @@ def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
 
 def _normal64(s0, s1, cand, ok, p, vmin, vmax):
     mean, std = p[0], p[1]
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
+    for r in range(cand.size // (4 * LANES)):  # two pairs a step: two dependency chains
+        q = _U(4 * LANES * r)
         for lane in range(s0.size):
             x, s, t = xoroshiro128p(s0[lane], s1[lane])
             y, s, t = xoroshiro128p(s, t)
+            x2, s, t = xoroshiro128p(s, t)
+            y2, s, t = xoroshiro128p(s, t)
             s0[lane] = s
             s1[lane] = t
             v0, k0, v1, k1 = normal_cands64(x, y, mean, std, vmin, vmax)
+            v2, k2, v3, k3 = normal_cands64(x2, y2, mean, std, vmin, vmax)
             cand[q + _U(lane)] = v0
             cand[q + _U(LANES + lane)] = v1
+            cand[q + _U(2 * LANES + lane)] = v2
+            cand[q + _U(3 * LANES + lane)] = v3
             ok[q + _U(lane)] = k0
             ok[q + _U(LANES + lane)] = k1
+            ok[q + _U(2 * LANES + lane)] = k2
+            ok[q + _U(3 * LANES + lane)] = k3
 
 
 def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
@@ -364,8 +377,9 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
-        cand = np.empty(2 * rounds * LANES, out.dtype)
-        ok = np.empty(2 * rounds * LANES, np.uint32)
+        rr = (rounds + 1) // 2 * 2  # even: the NORMAL loops take two rounds a step
+        cand = np.empty(2 * rr * LANES, out.dtype)
+        ok = np.empty(2 * rr * LANES, np.uint32)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
             w = locate(start, out.size, u)
