@@ -1,8 +1,10 @@
 """The truncated normal kernel's rejection bookkeeping (``kernels.truncnorm.compact`` on
-``simd.scatter_rows``): every lane's accepted candidates land in its positions in order, against a
-plain Python model, on AVX-512 (a vector scatter) and on AVX2 (compiled in a subprocess: LLVM's
+``simd.scatter_rows``, and on ``simd.lane_rows`` for float32 with AVX-512): every lane's
+accepted candidates land in its positions in order, against a plain Python model, on AVX-512 (a
+vector scatter; transposes and compresses) and on AVX2 (compiled in a subprocess: LLVM's
 per-lane stores); the ``MAX_CANDIDATES`` fallback inside a batch; values independent of the
-batch size. What values a fill gives is pinned by ``test_reproducibility``."""
+batch size, and the same on AVX-512 and AVX2. What values a fill gives is pinned by
+``test_reproducibility``."""
 import platform
 import re
 
@@ -15,7 +17,8 @@ from numba import njit
 from fastinit.fills import truncated_normal_params
 from fastinit.kernels import simd
 from fastinit.kernels.rng import LANES
-from fastinit.kernels.truncnorm import MAX_CANDIDATES, POSITIONS, _normal32, compact, fill_truncnorm
+from fastinit.kernels.truncnorm import (MAX_CANDIDATES, POSITIONS, _normal32, compact, fill_truncnorm,
+                                        lane_buffer, lanes_to_block)
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 FEATURES = binding.get_host_cpu_features()
@@ -30,8 +33,26 @@ def _scatter(dst, off, cand, ok, count, rows, limit):
 
 
 @njit
+def _lanes(buf, dst, off, cand, count, rows, limit):
+    q = simd.lane_rows(buf, cand, count, rows, limit)
+    simd.lanes_out(dst, np.uint64(off), buf, np.uint64((limit + LANES - 1) // LANES))
+    return q
+
+
+@njit
 def _compact(dst, off, cand, ok, count, first, fallback, need):
-    return compact(dst, off, cand, ok, count, first, fallback, need)
+    """``compact``, then the lanes' buffer to the block where it was used (``lanes_to_block``,
+    which writes whole tiles of 16 positions)."""
+    buf = lane_buffer(dst)
+    least = compact(dst, off, cand, ok, count, first, fallback, need, buf)
+    lanes_to_block(dst, off, buf, need)
+    return least
+
+
+def filled(dst, off, start, count):
+    """The positions [start, count) of each lane: what a compaction filled (a lane's earlier
+    positions are in the block already; ``lane_rows`` writes them out from its buffer)."""
+    return [dst[off + np.arange(start[lane], count[lane]) * LANES + lane] for lane in range(LANES)]
 
 
 def model(dst, off, cand, ok, count, rows, limit, first=0, fallback=None):
@@ -78,6 +99,37 @@ def test_scatter_rows_against_the_model():
     check_scatter(_scatter)
 
 
+@pytest.mark.skipif(not AVX512, reason="lane_rows is for AVX-512")
+def test_lane_rows_against_the_model():
+    """Rejected candidates are NaN; rows come in tiles of 16, and a lane's count stops at the limit."""
+    buf = np.zeros(LANES * simd.LANE_STRIDE, np.float32)
+    for dtype, off, cand, ok, start, rows, limit in cases():
+        if dtype != np.float32:
+            continue
+        rows -= rows % LANES
+        cand, ok = cand[:rows * LANES], ok[:rows * LANES]
+        marked = np.where(ok == 1, cand, np.float32(np.nan)).astype(np.float32)
+        dst = np.zeros(off + POSITIONS * LANES + 64, np.float32)
+        count = start.copy()
+        ref, ref_count = dst.copy(), start.astype(np.int64)
+        q = _lanes(buf, dst, off, marked, count, rows, limit)
+        assert q == -(-model(ref, off, cand, ok, ref_count, rows, limit) // LANES) * LANES
+        assert np.array_equal(count, ref_count)
+        for got, want in zip(filled(dst, off, start, count), filled(ref, off, start, ref_count)):
+            assert np.array_equal(got, want), (rows, limit)
+
+
+@pytest.mark.skipif(not AVX512, reason="lane_rows is for AVX-512")
+def test_float32_blocks_are_compacted_by_lanes():
+    """No vector scatter in the float32 kernel with AVX-512: transposes and compresses."""
+    _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, -2.0, 2.0, np.dtype(np.float32))
+    fresh = numba.njit(**{k: v for k, v in fill_truncnorm.targetoptions.items() if k != "nopython"})(
+        fill_truncnorm.py_func)
+    fresh(np.zeros(4096, np.float32), np.uint64(1), 0, kind, p, vmin, vmax, rounds)
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    assert re.search(r"\bvpcompressd\b", asm) and not re.search(r"\bv(p)?scatterd", asm)
+
+
 def test_scatter_rows_stops_where_every_lane_is_full():
     cand = np.arange(8 * LANES, dtype=np.float32)
     ok = np.ones(8 * LANES, np.uint32)
@@ -90,26 +142,30 @@ def test_scatter_rows_stops_where_every_lane_is_full():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("first", [MAX_CANDIDATES - 7, MAX_CANDIDATES, MAX_CANDIDATES + 64])
+@pytest.mark.parametrize("first", [MAX_CANDIDATES - 16, MAX_CANDIDATES, MAX_CANDIDATES + 64])
 def test_compact_takes_the_fallback_from_max_candidates_on(dtype, first):
+    # batches are whole tiles of 16 rows, and MAX_CANDIDATES - first a multiple of 16 (fill_truncnorm)
     rng = np.random.default_rng(first)
-    rows, need = 40, 37
+    rows, need = 48, 37
     cand = rng.integers(1, 30000, rows * LANES).astype(dtype)
     ok = (rng.random(rows * LANES) < 0.3).astype(np.uint32)
+    marked = np.where(ok == 1, cand, np.nan).astype(dtype) if dtype == np.float32 else cand
     fb = 7.0 if dtype == np.float64 else np.float32(7.0)  # put() turns it into 16-bit bits
     start = rng.integers(0, need + 1, LANES)
     dst = np.zeros(POSITIONS * LANES, dtype)
     count = start.astype(np.int32)
-    least = _compact(dst, 0, cand, ok, count, first, fb, need)
+    least = _compact(dst, 0, marked, ok, count, first, fb, need)
     ref, ref_count = np.zeros_like(dst), start.astype(np.int64)
-    bits = np.zeros(LANES, dtype)  # the fallback as put() stores it: one row past MAX_CANDIDATES
+    bits = np.zeros(POSITIONS * LANES, dtype)  # the fallback as put() stores it: one row past MAX_CANDIDATES
     _compact(bits, 0, np.zeros(LANES, dtype), np.zeros(LANES, np.uint32), np.zeros(LANES, np.int32),
              MAX_CANDIDATES, fb, 1)
+    bits = bits[:LANES]
     assert (bits == bits[0]).all() and bits[0] != 0
     model(ref, 0, cand, ok, ref_count, rows, need, first, bits[0])
     assert least == ref_count.min()
     assert np.array_equal(count, ref_count)
-    assert np.array_equal(dst, ref)
+    for got, want in zip(filled(dst, 0, start, count), filled(ref, 0, start, ref_count)):
+        assert np.array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
@@ -118,8 +174,9 @@ def test_compact_takes_the_fallback_from_max_candidates_on(dtype, first):
 def test_values_do_not_depend_on_the_batch_size(dtype, bounds):
     """Small batches carry each lane's count across many compactions; a cut block (the last one)
     stops at the positions it needs."""
-    from fastinit._checks import bits16
-    _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(dtype))
+    from fastinit._checks import as_dtype, bits16
+    dtype = as_dtype(dtype)  # "bfloat16": imports ml_dtypes
+    _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, dtype)
     outs = []
     for r in (rounds, 1, 3, 40):
         out = np.zeros(2 * 4096 + 1000, dtype)
@@ -160,7 +217,21 @@ import tests.test_truncnorm_kernel as t
 t.check_scatter(t._scatter)
 asm = t._scatter.inspect_asm(t._scatter.signatures[0])
 print(len(re.findall(r"\\bv(p)?scatter", asm)), len(re.findall("%zmm", asm)))
+print(*t.fill_digests())
 """
+
+
+def fill_digests():
+    """Digests of float32 fills by each proposal (a cut block included): compacted by lanes
+    with AVX-512, by scatter_rows elsewhere."""
+    import hashlib
+    digests = []
+    for bounds in [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf)]:
+        _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(np.float32))
+        out = np.zeros(3 * 4096 + 1000, np.float32)
+        fill_truncnorm(out, np.uint64(9), 77, kind, p, vmin, vmax, rounds)
+        digests.append(hashlib.sha256(out.tobytes()).hexdigest()[:16])
+    return digests
 
 
 @pytest.mark.skipif(not AVX2, reason="runs AVX2 code: needs an x86 host with AVX2")
@@ -168,5 +239,6 @@ def test_scatter_rows_on_avx2(python, tmp_path):
     """Without AVX-512, LLVM expands the masked scatter into per-lane stores: same results."""
     features = "+64bit,+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2,+avx,+avx2,+fma,+f16c,+bmi,+bmi2,+popcnt,+cx16"
     env = {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": features, "NUMBA_CACHE_DIR": str(tmp_path)}
-    scatters, zmm = python(AVX2_CHECK, env=env).split()
+    scatters, zmm, *digests = python(AVX2_CHECK, env=env).split()
     assert int(scatters) == 0 and int(zmm) == 0
+    assert digests == fill_digests()  # the same values as this machine's (AVX-512: by lanes)

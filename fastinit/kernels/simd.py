@@ -316,6 +316,135 @@ def scatter_rows(typingctx, dst, off, cand, ok, count, rows, limit):
     return sig, _scatter_rows
 
 
+# --- the same compaction by lanes (AVX-512, float32): 16x16 transposes and vector compresses ---
+
+_F32 = ir.FloatType()
+_I16 = ir.IntType(16)
+LANE_STRIDE = BLOCK // ROW + ROW  #: a lane's row in ``lane_rows``' buffer: its positions, and a vector to spare
+
+
+def avx512() -> bool:
+    """Whether Numba compiles for a CPU with AVX-512 (``NUMBA_CPU_FEATURES``, else the host's)."""
+    from numba.core.registry import cpu_target
+    return "+avx512f" in cpu_target.target_context.codegen()._get_host_cpu_features().split(",")
+
+
+def _transpose(builder, rows):
+    """The ``ROW`` x ``ROW`` transpose of ``ROW`` vectors: four stages, stage k swapping bit k of
+    the row number with bit k of the element number (two-source shuffles; vpermt2ps and the like)."""
+    rows = list(rows)
+    for k in range(ROW.bit_length() - 1):
+        bit = 1 << k
+        ma = ir.Constant(_lanes(_I32), [c if not c & bit else ROW + (c ^ bit) for c in range(ROW)])
+        mb = ir.Constant(_lanes(_I32), [c ^ bit if not c & bit else ROW + c for c in range(ROW)])
+        for r in range(ROW):
+            if not r & bit:
+                a, b = rows[r], rows[r | bit]
+                rows[r], rows[r | bit] = builder.shuffle_vector(a, b, ma), builder.shuffle_vector(a, b, mb)
+    return rows
+
+
+def _vector_at(builder, data, index, ty):
+    return builder.bitcast(builder.gep(data, [index]), _lanes(ty).as_pointer())
+
+
+def _lane_rows(context, builder, signature, args):
+    """The codegen of ``lane_rows``: tiles of ROW rows, the lanes' counts in a vector register."""
+    bty, cty, nty = signature.args[:3]
+    buf, cand, count, rows, need = args
+    b = context.make_array(bty)(context, builder, buf).data
+    c = context.make_array(cty)(context, builder, cand).data
+    n = _vector_at(builder, context.make_array(nty)(context, builder, count).data, ir.Constant(_I64, 0), _I32)
+    # on the integers: LLVM 22 aborts expanding a float vector.compress without AVX-512
+    compress = _function(builder.module, f"llvm.experimental.vector.compress.v{ROW}i32", _lanes(_I32),
+                         [_lanes(_I32), _lanes(_I1), _lanes(_I32)])
+    ctpop = _function(builder.module, f"llvm.ctpop.i{ROW}", ir.IntType(ROW), [ir.IntType(ROW)])
+    smin = _function(builder.module, "llvm.smin.i32", _I32, [_I32, _I32])
+    least = _function(builder.module, f"llvm.vector.reduce.smin.v{ROW}i32", _I32, [_lanes(_I32)])
+    need32 = builder.trunc(need, _I32)
+    tiles = builder.udiv(rows, ir.Constant(_I64, ROW))
+
+    entry = builder.block
+    head = builder.append_basic_block("lane_rows.head")
+    body = builder.append_basic_block("lane_rows.body")
+    done = builder.append_basic_block("lane_rows.done")
+    counts0 = builder.load(n, align=4)
+    builder.branch(head)
+    builder.position_at_end(head)
+    t = builder.phi(_I64)
+    counts = builder.phi(_lanes(_I32))
+    t.add_incoming(ir.Constant(_I64, 0), entry)
+    counts.add_incoming(counts0, entry)
+    more = builder.icmp_signed("<", builder.call(least, [counts]), need32)
+    builder.cbranch(builder.and_(builder.icmp_unsigned("<", t, tiles), more), body, done)
+
+    builder.position_at_end(body)
+    first = builder.mul(t, ir.Constant(_I64, ROW * ROW))
+    tile = [builder.load(_vector_at(builder, c, builder.add(first, ir.Constant(_I64, ROW * q)), _F32), align=4)
+            for q in range(ROW)]
+    after = counts
+    for lane, column in enumerate(_transpose(builder, tile)):
+        kept = builder.fcmp_ordered("==", column, column)  # rejected candidates are NaN
+        have = builder.extract_element(counts, ir.Constant(_I32, lane))
+        at = builder.add(ir.Constant(_I64, lane * LANE_STRIDE), builder.sext(builder.call(smin, [have, need32]), _I64))
+        packed = builder.call(compress, [builder.bitcast(column, _lanes(_I32)), kept, ir.Constant(_lanes(_I32), None)])
+        builder.store(packed, _vector_at(builder, b, at, _I32), align=4)
+        got = builder.zext(builder.call(ctpop, [builder.bitcast(kept, ir.IntType(ROW))]), _I32)
+        after = builder.insert_element(after, builder.call(smin, [builder.add(have, got), need32]),
+                                       ir.Constant(_I32, lane))
+    t.add_incoming(builder.add(t, ir.Constant(_I64, 1)), body)
+    counts.add_incoming(after, body)
+    builder.branch(head)
+
+    builder.position_at_end(done)
+    builder.store(counts, n, align=4)
+    return builder.mul(t, ir.Constant(_I64, ROW))
+
+
+@intrinsic
+def lane_rows(typingctx, buf, cand, count, rows, need):
+    """Compact rows of lane candidates into the lanes' rows of ``buf`` (``ROW`` rows of
+    ``LANE_STRIDE`` float32): as ``scatter_rows``, lane ``l``'s accepted candidates, in order,
+    go to ``buf[l * LANE_STRIDE + count[l]]`` and on, but a candidate is accepted when it is not
+    NaN, and a lane's count stops at ``need`` (what it would write past it lands in its spare
+    vector). Takes ``rows`` (a multiple of ``ROW``) in tiles of ``ROW`` rows while some lane has
+    fewer than ``need``; returns the rows taken. Each tile is transposed (lane ``l``'s
+    candidates into one vector) and each lane's vector compressed (``vpcompressd``) and stored
+    at its count: no scatter. ``lanes_out`` writes the block out. For AVX-512 (``avx512``):
+    elsewhere LLVM expands the compress into slower code than ``scatter_rows``'."""
+    if not (all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" for a in (buf, cand, count))
+            and buf.dtype == cand.dtype == types.float32 and count.dtype == types.int32):
+        return None
+    return types.int64(buf, cand, count, types.int64, types.int64), _lane_rows
+
+
+def _lanes_out(context, builder, signature, args):
+    """The codegen of ``lanes_out``."""
+    dty, _, bty = signature.args[:3]
+    dst, off, buf, tiles = args
+    d = context.make_array(dty)(context, builder, dst).data
+    b = context.make_array(bty)(context, builder, buf).data
+    with cgutils.for_range(builder, tiles) as loop:
+        p = builder.mul(loop.index, ir.Constant(_I64, ROW))
+        lanes = [builder.load(_vector_at(builder, b, builder.add(p, ir.Constant(_I64, lane * LANE_STRIDE)), _F32), align=4)
+                 for lane in range(ROW)]
+        for j, row in enumerate(_transpose(builder, lanes)):
+            at = builder.add(off, builder.mul(builder.add(p, ir.Constant(_I64, j)), ir.Constant(_I64, ROW)))
+            builder.store(row, _vector_at(builder, d, at, _F32), align=4)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def lanes_out(typingctx, dst, off, buf, tiles):
+    """``dst[off + ROW * p + l] = buf[l * LANE_STRIDE + p]`` for the positions ``p`` of ``tiles``
+    tiles of ``ROW``: ``lane_rows``' buffer written to a block in the stream layout (position
+    by position, lanes interleaved), one transpose a tile. Moves bits, computes no value."""
+    if not (isinstance(dst, types.Array) and isinstance(buf, types.Array)
+            and dst.dtype == buf.dtype == types.float32 and dst.layout == buf.layout == "C"):
+        return None
+    return types.none(dst, types.uint64, buf, types.uint64), _lanes_out
+
+
 def _stack_array(dtype, n, name):
     """An intrinsic giving an uninitialized 1-d array of ``n`` ``dtype`` elements in the stack
     frame of the function it is called in."""
@@ -353,6 +482,9 @@ stack_lanes_f64 = _stack_array(types.float64, ROW, "stack_lanes")
 #: values of a 16-bit block before rounding, with no heap allocation per ``prange`` task and no
 #: scratch parameter passed down through the kernels (measured: as fast as a heap block).
 stack_block_f32 = _stack_array(types.float32, BLOCK, "stack_block")
+#: ``lane_rows``' buffer (17 KiB), and a placeholder of one element where it is not used
+stack_lane_buffer = _stack_array(types.float32, ROW * LANE_STRIDE, "lane_buffer")
+stack_no_buffer = _stack_array(types.float32, 1, "lane_buffer")
 
 
 @njit(inline="always")

@@ -36,14 +36,15 @@ to their lanes' positions, one vector scatter per row of candidates (``simd.scat
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
 from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import own_function, scatter_rows, stack_halves, stack_lanes_i32, wide_vectors
+from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_halves,
+                   stack_lane_buffer, stack_lanes_i32, stack_no_buffer, wide_vectors)
 from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -65,6 +66,7 @@ _2M25 = _f(2.0**-25)
 _2M53 = 2.0**-53
 _u1, _u8 = _u(1), _u(8)
 _M24 = _u(0xFFFFFF)
+_NAN = _f(np.nan)
 
 
 @njit(error_model="numpy", forceinline=True)
@@ -134,6 +136,13 @@ def exponential_cand64(x, y, mean, std, a, b, lam, ilam, vmin, vmax):
     return v, to_u32(k & (v >= vmin) & (v <= vmax))
 
 
+@njit(error_model="numpy", forceinline=True)
+def marked(v, k):
+    """A float32 candidate as stored: ``v`` if kept (``k``), else NaN (how ``simd.lane_rows`` tells
+    them apart; ``ok`` tells ``simd.scatter_rows``). A kept value is never NaN."""
+    return v if k != _u(0) else _NAN
+
+
 def _normal32(s0, s1, cand, ok, p, vmin, vmax):
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
@@ -151,14 +160,15 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
             s1l[lane] = bl
             v0, k0, v1, k1 = normal_cands32(xh, xl, mean, std, vlo, vhi)
             v2, k2, v3, k3 = normal_cands32(yh, yl, mean, std, vlo, vhi)
-            put(cand, q + _U(lane), v0)
-            put(cand, q + _U(LANES + lane), v1)
-            put(cand, q + _U(2 * LANES + lane), v2)
-            put(cand, q + _U(3 * LANES + lane), v3)
-            ok[q + _U(lane)] = k0
-            ok[q + _U(LANES + lane)] = k1
-            ok[q + _U(2 * LANES + lane)] = k2
-            ok[q + _U(3 * LANES + lane)] = k3
+            put(cand, q + _U(lane), marked(v0, k0))
+            put(cand, q + _U(LANES + lane), marked(v1, k1))
+            put(cand, q + _U(2 * LANES + lane), marked(v2, k2))
+            put(cand, q + _U(3 * LANES + lane), marked(v3, k3))
+            if not by_lanes(cand):  # (a constant) lane_rows reads the NaNs instead
+                ok[q + _U(lane)] = k0
+                ok[q + _U(LANES + lane)] = k1
+                ok[q + _U(2 * LANES + lane)] = k2
+                ok[q + _U(3 * LANES + lane)] = k3
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -180,10 +190,11 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
             s1l[lane] = bl
             v0, k0 = uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi)
             v1, k1 = uniform_cand32(yh, yl, mean, istd, lo, m, wsc, vlo, vhi)
-            put(cand, q + _U(lane), v0)
-            put(cand, q + _U(LANES + lane), v1)
-            ok[q + _U(lane)] = k0
-            ok[q + _U(LANES + lane)] = k1
+            put(cand, q + _U(lane), marked(v0, k0))
+            put(cand, q + _U(LANES + lane), marked(v1, k1))
+            if not by_lanes(cand):
+                ok[q + _U(lane)] = k0
+                ok[q + _U(LANES + lane)] = k1
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -204,10 +215,11 @@ def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
             s1l[lane] = bl
             v0, k0 = exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi)
             v1, k1 = exponential_cand32(yh, yl, mean, std, a, b, lam, ilam, vlo, vhi)
-            put(cand, q + _U(lane), v0)
-            put(cand, q + _U(LANES + lane), v1)
-            ok[q + _U(lane)] = k0
-            ok[q + _U(LANES + lane)] = k1
+            put(cand, q + _U(lane), marked(v0, k0))
+            put(cand, q + _U(LANES + lane), marked(v1, k1))
+            if not by_lanes(cand):
+                ok[q + _U(lane)] = k0
+                ok[q + _U(LANES + lane)] = k1
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
 
 
@@ -300,20 +312,87 @@ _uniform = _by_width(_uniform32, _uniform64)
 _exponential = _by_width(_exponential32, _exponential64)
 
 
+def by_lanes(dst):
+    """Whether ``dst``'s blocks are compacted by lanes (``simd.lane_rows``: float32 outputs where
+    Numba compiles for AVX-512) rather than by ``simd.scatter_rows`` (a compile-time constant)."""
+
+
+def _lanes(dst):
+    return dst.dtype == types.float32 and avx512()
+
+
+@overload(by_lanes)
+def _by_lanes(dst):
+    lanes = _lanes(dst)
+    return lambda dst: lanes
+
+
+def lane_buffer(dst):
+    """``lane_rows``' buffer in the caller's stack frame where ``by_lanes(dst)``, else one element."""
+
+
+@overload(lane_buffer, inline="always")
+def _lane_buffer(dst):
+    if _lanes(dst):
+        return lambda dst: stack_lane_buffer()
+    return lambda dst: stack_no_buffer()
+
+
+def take_rows(dst, off, buf, cand, ok, count, rows, need):
+    """The first ``rows`` rows of candidates into the lanes' positions: by ``simd.lane_rows``
+    into ``buf`` where ``by_lanes(dst)``, else by ``simd.scatter_rows`` into the block."""
+
+
+@overload(take_rows)
+def _take_rows(dst, off, buf, cand, ok, count, rows, need):
+    if _lanes(dst):
+        return lambda dst, off, buf, cand, ok, count, rows, need: lane_rows(buf, cand, count, rows, need)
+    return lambda dst, off, buf, cand, ok, count, rows, need: scatter_rows(dst, _U(off), cand, ok, count, rows, need)
+
+
+def put_position(dst, off, buf, lane, i, v):
+    """Position ``i`` of lane ``lane`` set to ``v``: in ``buf`` where ``by_lanes(dst)``, else in the block."""
+
+
+@overload(put_position)
+def _put_position(dst, off, buf, lane, i, v):
+    if _lanes(dst):
+        def impl(dst, off, buf, lane, i, v):
+            buf[lane * LANE_STRIDE + i] = v
+    else:
+        def impl(dst, off, buf, lane, i, v):
+            put(dst, _U(off) + _U(i * LANES + lane), v)
+    return impl
+
+
+def lanes_to_block(dst, off, buf, need):
+    """Where ``by_lanes(dst)``, the first ``need`` positions of every lane from ``buf`` to the block
+    at ``dst[off:]`` (``simd.lanes_out``; whole tiles of 16 positions: a cut block's scratch has
+    room); else nothing (``scatter_rows`` wrote the block)."""
+
+
+@overload(lanes_to_block)
+def _lanes_to_block(dst, off, buf, need):
+    if _lanes(dst):
+        return lambda dst, off, buf, need: lanes_out(dst, _U(off), buf, _U((need + LANES - 1) // LANES))
+    return lambda dst, off, buf, need: None
+
+
 @njit(inline="always")
-def compact(dst, off, cand, ok, count, first, fallback, need):
+def compact(dst, off, cand, ok, count, first, fallback, need, buf):
     """Write each lane's accepted candidates to its next free positions below ``need`` in the
-    block held at dst[off:]; returns the fewest positions any lane has filled. ``count`` (int32,
+    block held at dst[off:] (``by_lanes``: in ``buf``, which ``lanes_to_block`` writes to the
+    block once it is full); returns the fewest positions any lane has filled. ``count`` (int32,
     one per lane) holds the positions each lane has filled. Reads the batch in order, candidate
-    row by candidate row (all lanes), so it streams through cand and ok once, and stops at the
-    row where every lane has ``need`` positions (``simd.scatter_rows``, one vector scatter per
-    row). Row ``q`` holds every lane's candidate number ``first + q``; from number
+    row by candidate row (all lanes), so it streams through the batch once, and stops at the
+    row (``by_lanes``: the tile of 16 rows) where every lane has ``need`` positions
+    (``take_rows``). Row ``q`` holds every lane's candidate number ``first + q``; from number
     ``MAX_CANDIDATES`` on, a lane takes ``fallback`` for each candidate instead (see
     ``MAX_CANDIDATES``). A cut block needs only its first ``need`` positions: what a lane would
     write past them is never copied out, so it is not written."""
     rows = cand.size // LANES
-    live = min(rows, max(MAX_CANDIDATES - first, 0))
-    scatter_rows(dst, _U(off), cand, ok, count, live, need)
+    live = min(rows, max(MAX_CANDIDATES - first, 0))  # a multiple of 16 rows (fill_truncnorm)
+    take_rows(dst, off, buf, cand, ok, count, live, need)
     extra = rows - live  # rows past MAX_CANDIDATES: one fallback value each for a lane not full
     least = need
     for lane in range(LANES):
@@ -321,7 +400,7 @@ def compact(dst, off, cand, ok, count, first, fallback, need):
         if extra > 0:
             end = min(need, pos + extra)
             for i in range(pos, end):
-                put(dst, _U(off) + _U(i * LANES + lane), fallback)
+                put_position(dst, off, buf, lane, i, fallback)
             pos = max(pos, end)
             count[lane] = pos
         least = min(least, pos)
@@ -351,6 +430,7 @@ def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
     wide_vectors()
     own_function()
     s0, s1 = block_lanes(seed, blk)
+    buf = lane_buffer(dst)
     count = stack_lanes_i32()
     for lane in range(LANES):
         count[lane] = 0
@@ -363,8 +443,9 @@ def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
             _uniform(s0, s1, cand, ok, p, vmin, vmax)
         else:
             _exponential(s0, s1, cand, ok, p, vmin, vmax)
-        least = compact(dst, off, cand, ok, count, first, fb, need)
+        least = compact(dst, off, cand, ok, count, first, fb, need, buf)
         first += cand.size // LANES
+    lanes_to_block(dst, off, buf, need)
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
@@ -377,7 +458,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
-        rr = (rounds + 1) // 2 * 2  # even: the NORMAL loops take two rounds a step
+        rr = (rounds + 7) // 8 * 8  # the NORMAL loops take two rounds a step, lane_rows 16 rows a tile
         cand = np.empty(2 * rr * LANES, out.dtype)
         ok = np.empty(2 * rr * LANES, np.uint32)
         lo_, hi_ = task_blocks(t, nt, nu)
