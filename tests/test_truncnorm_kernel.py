@@ -147,25 +147,38 @@ def test_compact_takes_the_fallback_from_max_candidates_on(dtype, first):
     # batches are whole tiles of 16 rows, and MAX_CANDIDATES - first a multiple of 16 (fill_truncnorm)
     rng = np.random.default_rng(first)
     rows, need = 48, 37
-    cand = rng.integers(1, 30000, rows * LANES).astype(dtype)
+    lanes = AVX512 and dtype != np.float64  # compacted by lanes: float32 candidates, NaN rejected
+    cdt = np.float32 if lanes else dtype
+    cand = rng.integers(1, 30000, rows * LANES).astype(cdt)
     ok = (rng.random(rows * LANES) < 0.3).astype(np.uint32)
-    marked = np.where(ok == 1, cand, np.nan).astype(dtype) if dtype == np.float32 else cand
+    marked = np.where(ok == 1, cand, np.nan).astype(cdt) if lanes else cand
     fb = 7.0 if dtype == np.float64 else np.float32(7.0)  # put() turns it into 16-bit bits
     start = rng.integers(0, need + 1, LANES)
     dst = np.zeros(POSITIONS * LANES, dtype)
     count = start.astype(np.int32)
     least = _compact(dst, 0, marked, ok, count, first, fb, need)
-    ref, ref_count = np.zeros_like(dst), start.astype(np.int64)
     bits = np.zeros(POSITIONS * LANES, dtype)  # the fallback as put() stores it: one row past MAX_CANDIDATES
-    _compact(bits, 0, np.zeros(LANES, dtype), np.zeros(LANES, np.uint32), np.zeros(LANES, np.int32),
+    _compact(bits, 0, np.zeros(LANES, cdt), np.zeros(LANES, np.uint32), np.zeros(LANES, np.int32),
              MAX_CANDIDATES, fb, 1)
     bits = bits[:LANES]
     assert (bits == bits[0]).all() and bits[0] != 0
-    model(ref, 0, cand, ok, ref_count, rows, need, first, bits[0])
+    ref, ref_count = np.zeros(dst.size, cdt), start.astype(np.int64)
+    model(ref, 0, cand, ok, ref_count, rows, need, first, fb if lanes else bits[0])
+    ref = as_stored(ref, dtype)
     assert least == ref_count.min()
     assert np.array_equal(count, ref_count)
     for got, want in zip(filled(dst, 0, start, count), filled(ref, 0, start, ref_count)):
         assert np.array_equal(got, want)
+
+
+def as_stored(values, dtype):
+    """float32 values as ``put`` stores them in a block of ``dtype`` (16-bit: their bits)."""
+    if dtype == np.uint16:
+        return values.astype(np.float16).view(np.uint16)
+    if dtype == np.int16:
+        import ml_dtypes
+        return values.astype(ml_dtypes.bfloat16).view(np.int16)
+    return values.astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
@@ -222,15 +235,16 @@ print(*t.fill_digests())
 
 
 def fill_digests():
-    """Digests of float32 fills by each proposal (a cut block included): compacted by lanes
-    with AVX-512, by scatter_rows elsewhere."""
+    """Digests of float32 and float16 fills by each proposal (a cut block included): compacted by
+    lanes with AVX-512, by scatter_rows elsewhere."""
     import hashlib
     digests = []
-    for bounds in [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf)]:
-        _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(np.float32))
-        out = np.zeros(3 * 4096 + 1000, np.float32)
-        fill_truncnorm(out, np.uint64(9), 77, kind, p, vmin, vmax, rounds)
-        digests.append(hashlib.sha256(out.tobytes()).hexdigest()[:16])
+    for dtype, view in [(np.float32, np.float32), (np.float16, np.uint16)]:
+        for bounds in [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf)]:
+            _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(dtype))
+            out = np.zeros(3 * 4096 + 1000, dtype)
+            fill_truncnorm(out.view(view), np.uint64(9), 77, kind, p, vmin, vmax, rounds)
+            digests.append(hashlib.sha256(out.tobytes()).hexdigest()[:16])
     return digests
 
 

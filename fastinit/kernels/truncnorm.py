@@ -43,8 +43,8 @@ from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_
 from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_halves,
-                   stack_lane_buffer, stack_lanes_i32, stack_no_buffer, wide_vectors)
+from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_block_f32,
+                   stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, wide_vectors)
 from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -313,12 +313,13 @@ _exponential = _by_width(_exponential32, _exponential64)
 
 
 def by_lanes(dst):
-    """Whether ``dst``'s blocks are compacted by lanes (``simd.lane_rows``: float32 outputs where
-    Numba compiles for AVX-512) rather than by ``simd.scatter_rows`` (a compile-time constant)."""
+    """Whether ``dst``'s blocks are compacted by lanes (``simd.lane_rows``: float32 and 16-bit
+    outputs, whose candidates are then float32, where Numba compiles for AVX-512) rather than by
+    ``simd.scatter_rows`` (a compile-time constant)."""
 
 
 def _lanes(dst):
-    return dst.dtype == types.float32 and avx512()
+    return dst.dtype in (types.float32, types.uint16, types.int16) and avx512()
 
 
 @overload(by_lanes)
@@ -373,9 +374,30 @@ def lanes_to_block(dst, off, buf, need):
 
 @overload(lanes_to_block)
 def _lanes_to_block(dst, off, buf, need):
-    if _lanes(dst):
+    if not _lanes(dst):
+        return lambda dst, off, buf, need: None
+    if dst.dtype == types.float32:
         return lambda dst, off, buf, need: lanes_out(dst, _U(off), buf, _U((need + LANES - 1) // LANES))
-    return lambda dst, off, buf, need: None
+
+    def impl(dst, off, buf, need):  # 16-bit: float32 values, then rounded (as normal's 16-bit blocks)
+        scratch = stack_block_f32()
+        tiles = (need + LANES - 1) // LANES
+        lanes_out(scratch, _U(0), buf, _U(tiles))
+        for i in range(LANES * LANES * tiles):
+            put(dst, _U(off) + _U(i), scratch[_U(i)])
+    return impl
+
+
+def candidates(out, n):
+    """A batch of ``n`` candidates: float32 where ``by_lanes(out)`` (16-bit outputs' values
+    before rounding), else ``out``'s dtype."""
+
+
+@overload(candidates, inline="always")
+def _candidates(out, n):
+    if _lanes(out):
+        return lambda out, n: np.empty(n, np.float32)
+    return lambda out, n: np.empty(n, out.dtype)
 
 
 @njit(inline="always")
@@ -459,7 +481,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
         rr = (rounds + 7) // 8 * 8  # the NORMAL loops take two rounds a step, lane_rows 16 rows a tile
-        cand = np.empty(2 * rr * LANES, out.dtype)
+        cand = candidates(out, 2 * rr * LANES)
         ok = np.empty(2 * rr * LANES, np.uint32)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
