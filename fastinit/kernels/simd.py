@@ -129,48 +129,79 @@ def fill_chunks(dst, di, src, si, n, stream):
     _fill(dst, _U(di), src, _U(si), _U(n), stream)
 
 
-def _copy_loop(context, builder, signature, args):
-    """The codegen of ``_copy``: n 64-byte chunks from ``src[si]`` (any alignment) to the 64-byte
-    aligned ``dst[di]``, as streaming stores."""
+def _stream_lines(context, builder, signature, args):
+    """The codegen of ``stream_lines``."""
     dty, _, sty = signature.args[:3]
-    dst, di, src, si, n = args
-    d = _chunk_ptr(context, builder, dty, dst, di)
-    s = _chunk_ptr(context, builder, sty, src, si)
+    dst, off, src, sent, avail = args
+    per = ir.Constant(_I64, CHUNK // context.get_abi_sizeof(context.get_data_type(dty.dtype)))
+    more = builder.icmp_unsigned(">", avail, sent)
+    lines = builder.select(more, builder.udiv(builder.sub(avail, sent), per), ir.Constant(_I64, 0))
+    d = _chunk_ptr(context, builder, dty, dst, builder.add(off, sent))
+    s = _chunk_ptr(context, builder, sty, src, sent)
     nontemporal = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-    with cgutils.for_range(builder, n) as loop:
+    with cgutils.for_range(builder, lines) as loop:
         one = builder.load(builder.gep(s, [loop.index]), align=1)
         builder.store(one, builder.gep(d, [loop.index]), align=CHUNK).set_metadata("nontemporal", nontemporal)
-    return context.get_dummy_value()
+    return builder.add(sent, builder.mul(lines, per))
 
 
 @intrinsic
-def _copy(typingctx, dst, di, src, si, n):
-    """(see stream_lines)"""
-    if not (isinstance(dst, types.Array) and isinstance(src, types.Array) and dst.dtype == src.dtype):
-        return None
-    return types.none(dst, types.uint64, src, types.uint64, types.uint64), _copy_loop
-
-
-@njit(inline="always")
-def stream_lines(dst, off, src, sent, avail):
+def stream_lines(typingctx, dst, off, src, sent, avail):
     """Copy the whole 64-byte lines of ``dst[off + sent:off + avail]`` from ``src[sent:avail]`` by
     streaming stores, ``dst[off + sent]`` the start of a line (``sent`` at first
-    ``aligned_head(dst, off, n)``); returns how far that reached (``sent`` plus whole lines). For a
-    block generated into scratch (in L1) and copied out a few lines at a time as it is made, so
-    the stores overlap the work; the elements left (``stream_rest``) are copied by plain stores."""
-    per = _U(CHUNK) // _U(dst.itemsize)
-    lines = (_U(avail) - _U(sent)) // per if _U(avail) > _U(sent) else _U(0)
-    _copy(dst, _U(off) + _U(sent), src, _U(sent), lines)
-    return _U(sent) + lines * per
+    ``aligned_head(dst, off, n)``); returns how far that reached (``sent`` plus whole lines, a
+    uint64). For a block generated into scratch (in L1) and copied out a few lines at a time as
+    it is made, so the stores overlap the work; ``stream_rest`` copies the partial lines left."""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array) and dst.dtype == src.dtype
+            and dst.layout == src.layout == "C"):
+        return None
+    if dst.dtype.bitwidth not in (32, 64):  # never streamed (uniform's docstring): nothing to do
+        return types.uint64(dst, types.uint64, src, types.uint64, types.uint64), lambda c, b, s, a: a[3]
+    return types.uint64(dst, types.uint64, src, types.uint64, types.uint64), _stream_lines
 
 
-@njit(inline="always")
-def stream_rest(dst, off, src, head, sent, n):
-    """The elements of ``src[:n]`` that ``stream_lines`` left: before ``head`` and from ``sent``."""
-    for i in range(_U(head)):
-        dst[_U(off) + _U(i)] = src[_U(i)]
-    for i in range(_U(sent), _U(n)):
-        dst[_U(off) + _U(i)] = src[_U(i)]
+def _stream_rest(context, builder, signature, args):
+    """The codegen of ``stream_rest``: two masked copies of part of a line each."""
+    dty, _, sty = signature.args[:3]
+    dst, off, src, head, sent, n = args
+    et = context.get_data_type(dty.dtype)
+    per = CHUNK // context.get_abi_sizeof(et)
+    vty = ir.VectorType(et, per)
+    d = context.make_array(dty)(context, builder, dst).data
+    s = context.make_array(sty)(context, builder, src).data
+    ptr = vty.as_pointer()
+    load = _function(builder.module, f"llvm.masked.load.v{per}{et.intrinsic_name}.p0", vty,
+                     [ptr, _I32, ir.VectorType(_I1, per), vty])
+    store = _function(builder.module, f"llvm.masked.store.v{per}{et.intrinsic_name}.p0",
+                      ir.VoidType(), [vty, ptr, _I32, ir.VectorType(_I1, per)])
+    lane = ir.Constant(ir.VectorType(_I64, per), list(range(per)))
+    size = ir.Constant(_I32, context.get_abi_sizeof(et))
+    for first, count in ((ir.Constant(_I64, 0), head), (sent, builder.sub(n, sent))):
+        keep = builder.icmp_unsigned("<", lane, _splat_n(builder, count, per))
+        from_ = builder.bitcast(builder.gep(s, [first]), ptr)
+        to = builder.bitcast(builder.gep(d, [builder.add(off, first)]), ptr)
+        part = builder.call(load, [from_, size, keep, ir.Constant(vty, None)])
+        builder.call(store, [part, to, size, keep])
+    return context.get_dummy_value()
+
+
+def _splat_n(builder, value, n):
+    v = builder.insert_element(ir.Constant(ir.VectorType(value.type, n), None), value, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(v, ir.Constant(ir.VectorType(value.type, n), None), ir.Constant(ir.VectorType(_I32, n), [0] * n))
+
+
+@intrinsic
+def stream_rest(typingctx, dst, off, src, head, sent, n):
+    """What ``stream_lines`` left of ``dst[off:off + n] = src[:n]``: the ``head < 64 bytes`` of
+    elements before the first line and the elements from ``sent`` on (less than a line), by
+    masked plain stores."""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array) and dst.dtype == src.dtype
+            and dst.layout == src.layout == "C"):
+        return None
+    if dst.dtype.bitwidth not in (32, 64):  # never streamed: nothing to do
+        return (types.none(dst, types.uint64, src, types.uint64, types.uint64, types.uint64),
+                lambda c, b, s, a: c.get_dummy_value())
+    return types.none(dst, types.uint64, src, types.uint64, types.uint64, types.uint64), _stream_rest
 
 
 @intrinsic
