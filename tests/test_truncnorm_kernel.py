@@ -256,3 +256,14 @@ def test_scatter_rows_on_avx2(python, tmp_path):
     scatters, zmm, *digests = python(AVX2_CHECK, env=env).split()
     assert int(scatters) == 0 and int(zmm) == 0
     assert digests == fill_digests()  # the same values as this machine's (AVX-512: by lanes)
+
+
+def test_each_proposal_is_compiled_on_its_own():
+    """``fill_truncnorm`` takes its proposal as a literal (``propose``): a first call compiles only
+    the proposal it runs, never a version with the proposal chosen at run time."""
+    for bounds in [(-2.0, 2.0), (6.0, np.inf)]:
+        _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(np.float32))
+        fill_truncnorm(np.zeros(64, np.float32), np.uint64(1), 0, kind, p, vmin, vmax, rounds)
+    kinds = [sig[3] for sig in fill_truncnorm.signatures]
+    assert all(isinstance(k, numba.types.IntegerLiteral) for k in kinds), kinds
+    assert {k.literal_value for k in kinds} >= {0, 2}
