@@ -48,7 +48,7 @@ from .kernels.blocks import span
 from .kernels.constant import fill_constant
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
-from .kernels.sparse import fill_sparse, sparse_domain
+from .kernels.sparse import fill_sparse, mask_kind, sparse_domain
 from .kernels.truncnorm import EXPONENTIAL, NORMAL, POSITIONS, UNIFORM, fill_truncnorm
 from .kernels.uniform import fill_uniform
 
@@ -923,7 +923,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
         raise ValueError(f"shape: sparse supports fewer than 2**32 rows and columns, got {ck.shown(t.full)}")
     nz = math.ceil(sparsity * n_rows)
     h, dl = sparse_domain(n_rows)
-    return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl)
+    return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl, mask_kind(n_rows, h))
 
 
 @initializer(check=_check_constant, dtypes=ck.CONSTANT_DTYPES)

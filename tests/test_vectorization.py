@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from llvmlite import binding
 
+import fastinit
 from fastinit.kernels import constant
 from fastinit.kernels.normal import fill_normal
 from fastinit.kernels.uniform import fill_uniform
@@ -151,3 +152,14 @@ def test_sparse_mask_loop_vectorizes(dtype):
     assert len([m for m in muls if m != "x"]) >= 20, f"{muls}: the mask loop is no longer vectorized"
     if AVX512:
         assert muls.count("z") >= 20, "AVX-512 here, but the mask loop does not run 16 lanes"
+
+
+def test_sparse_compiles_one_mask_loop_per_kind():
+    """``fill_sparse`` takes its mask loop as a literal (``sparse.mask_by``): never a version
+    that picks the loop at run time."""
+    from fastinit.kernels.sparse import fill_sparse
+    for rows in (30, 900, 5000):  # rows <= 64, 6 Feistel rounds, 4
+        fastinit.sparse(rows, 3, sparsity=0.5, seed=1)
+    kinds = [sig[-1] for sig in fill_sparse.signatures]
+    assert all(isinstance(k, numba.types.IntegerLiteral) for k in kinds), kinds
+    assert {k.literal_value for k in kinds} >= {0, 1, 2}

@@ -80,10 +80,11 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds=None) -> None:
                                                     np.int64(kind), *params)
 
 
-def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl) -> None:
+def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl, kind=None) -> None:
     """``fastinit.kernels.sparse.fill_sparse`` on the GPU, in one pass: the normal values (mean
     0) masked before they are stored; the mask key is the CPU kernel's,
-    ``mix64(seed ^ SPARSE_TAG)``."""
+    ``mix64(seed ^ SPARSE_TAG)``. ``kind`` (the CPU kernel's choice of mask loop) is not used:
+    the GPU's per-element function picks its own."""
     if out.size == 0:
         return
     sp, u0, blocks = _grid(start, out.size)

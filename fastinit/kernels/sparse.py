@@ -39,7 +39,7 @@ keep words applied by a second loop. The rare cycle walks are gathered after it 
 together, vectorized (``_walks``).
 """
 import numpy as np
-from numba import njit, prange, types
+from numba import literally, njit, prange, types
 from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
@@ -394,12 +394,54 @@ def sparse_value(v, r, c, rows, nz, h, dl, k0, k1, nudge):
     return keep_bits(v, sub32(_u(0), to_u32(not zero)), nudge)
 
 
+MASK_SMALL, MASK_ROUNDS4, MASK_ROUNDS6 = 0, 1, 2  #: ``mask_kind``: which mask loop a tensor needs
+
+
+def mask_kind(rows: int, h: int) -> int:
+    """The mask loop of a tensor of ``rows`` rows (``sparse_domain``'s ``h``): ranking row keys
+    (rows <= SMALL_ROWS), or a Feistel network of 6 or 4 rounds (``rounds_for``)."""
+    return MASK_SMALL if rows <= SMALL_ROWS else MASK_ROUNDS6 if h <= 5 else MASK_ROUNDS4
+
+
+def mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+    """The mask loop ``kind`` (``mask_kind``) over a block: only that loop is compiled when
+    ``kind`` is a literal (``fill_sparse`` asks for one), else the three behind run-time tests."""
+
+
+@overload(mask_by, prefer_literal=True)
+def _mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+    def small(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+        _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, scratch[1], scratch[2])
+
+    def rounds6(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+        bad, ys, idx, kb, qb, wy, wk, tail = scratch
+        _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+
+    def rounds4(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+        bad, ys, idx, kb, qb, wy, wk, tail = scratch
+        _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+
+    if isinstance(kind, types.IntegerLiteral):
+        return {MASK_SMALL: small, MASK_ROUNDS6: rounds6}.get(kind.literal_value, rounds4)
+
+    def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+        bad, ys, idx, kb, qb, wy, wk, tail = scratch
+        if rows <= _u(SMALL_ROWS):
+            _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, ys, idx)
+        elif rounds_for(h) == 6:
+            _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+        else:
+            _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+    return impl
+
+
 @njit(forceinline=True, error_model="numpy")
-def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch, tables):
+def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch, tables, kind):
     """Zero the chosen elements of the block that starts at flat index ``first`` (held at
     dst[off:]); ``n`` of its elements lie inside the tensor (rows, cols, nz, h, dl, k0, k1 and
     nudge (0 or 1) uint32); ``scratch`` from ``mask_scratch()``; ``tables`` the call's shared
-    ``column_tables`` (empty: none, this block makes its own)."""
+    ``column_tables`` (empty: none, this block makes its own); ``kind`` the mask loop
+    (``mask_kind``)."""
     bad, ys, idx, kb, qb, wy, wk, tail = scratch
     kt, qt = tables
     r0 = to_u32(first // np.int64(cols))
@@ -408,12 +450,7 @@ def mask_block(dst, off, first, n, rows, cols, nz, h, dl, k0, k1, nudge, scratch
     if kt.size == 0:
         column_tables(kb, qb, c0, n, cols, k0)
         kt, qt, o = kb, qb, _u(0)
-    if rows <= _u(SMALL_ROWS):
-        _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, ys, idx)
-    elif rounds_for(h) == 6:
-        _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
-    else:
-        _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+    mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch)
 
 
 @njit(inline="always")
@@ -440,11 +477,13 @@ def shared_tables(cols, k0, n):
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
+def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl, kind):
     """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a sparse (rows, cols)
     tensor: the normal fill N(0, std) for ``seed``, then ``nz`` zeros per column (module
     docstring). ``h`` and ``dl`` size the Feistel domain (``sparse_domain``); 1 <= rows, cols < 2**32
-    (checked by ``fastinit.sparse``: kernels never raise)."""
+    (checked by ``fastinit.sparse``: kernels never raise); ``kind`` is ``mask_kind(rows, h)``,
+    compiled for on its own (``literally``: a first call compiles one of the three mask loops)."""
+    literally(kind)
     u0, nu, nt = plan(start, out.size)
     skey = mix64(seed ^ _U(SPARSE_TAG))
     k0 = to_u32(skey)
@@ -473,7 +512,7 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl):
             a = max(first, w[2]) - first  # the elements of the block the output needs
             z = min(first + BLOCK, w[3]) - first
             mask_block(dst, off + a, first + a, z - a, urows, ucols, unz, uh, udl, k0, k1, nudge,
-                       scratch, tables)
+                       scratch, tables, kind)
             finish(out, tmp, w)
 
 

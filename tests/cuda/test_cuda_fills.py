@@ -135,9 +135,9 @@ def test_truncnorm_bound_on_candidates(dtype, monkeypatch):
 ])
 def test_sparse_equals_cpu(dtype, rows, cols, sparsity, start, n):
     import math
-    from fastinit.kernels.sparse import fill_sparse, sparse_domain
+    from fastinit.kernels.sparse import fill_sparse, mask_kind, sparse_domain
     nz = math.ceil(sparsity * rows)
     h, dl = sparse_domain(rows)
-    cpu, gpu = _both(fill_sparse, fc.fill_sparse, dtype, start, n, rows, cols, nz, 1.0, h, dl)
+    cpu, gpu = _both(fill_sparse, fc.fill_sparse, dtype, start, n, rows, cols, nz, 1.0, h, dl, mask_kind(rows, h))
     assert cpu.tobytes() == gpu.tobytes()
     assert (cpu == 0).any()
