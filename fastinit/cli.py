@@ -651,8 +651,8 @@ def _warm_calls(group: str, dtype: str) -> list:
         return [lambda: fi.truncated_normal(2, 8, dtype=dtype, seed=0),
                 lambda: fi.truncated_normal(2, 8, lo=3.0, hi=9.0, dtype=dtype, seed=0),
                 lambda: fi.truncated_normal(2, 8, lo=-0.1, hi=0.1, dtype=dtype, seed=0)]
-    if group == "sparse" and real:
-        return [lambda: fi.sparse(8, 4, sparsity=0.5, dtype=dtype, seed=0)]
+    if group == "sparse" and real:  # each mask loop (kernels.sparse.mask_kind): rows <= 64, 6 and 4 rounds
+        return [lambda r=rows: fi.sparse(r, 1, sparsity=0.5, dtype=dtype, seed=0) for rows in (8, 900, 5000)]
     if group == "polar" and cplx:
         return [lambda: fi.variance_scaling(4, 4, layout="jax", distribution=d, dtype=dtype, seed=0)
                 for d in ("uniform", "truncated_normal")]
