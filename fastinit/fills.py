@@ -44,7 +44,7 @@ from . import _device, _hugepages, _threading, _torch_out
 from ._device import Array, Block, Device
 from ._seeding import SeedLike, check_seed, seed64
 from .initializer import initializer
-from .kernels.blocks import span
+from .kernels.blocks import span, variant
 from .kernels.constant import fill_constant
 from .kernels.normal import fill_normal
 from .kernels.rng import LANES
@@ -843,7 +843,7 @@ def truncated_normal(*shape: int, mean: float = 0.0, std: float = 1.0, lo: float
         # every candidate is kept, in the order the normal fill writes its values: the same
         # values without the rejection bookkeeping (torch's trunc_normal_(std=0.02), [-2, 2])
         return t.fill(seed, fill_normal, *_normal_params(p[0], p[1], t.dtype))
-    return t.fill(seed, fill_truncnorm, kind, p, vmin, vmax, rounds)
+    return t.fill(seed, fill_truncnorm, variant(kind), p, vmin, vmax, rounds)
 
 
 def _never_rejects(mean: float, std: float, vmin: float, vmax: float, dtype: np.dtype) -> bool:
@@ -923,7 +923,7 @@ def sparse(*shape: int, sparsity: float, std: float = 0.01, dtype: Any = None, s
         raise ValueError(f"shape: sparse supports fewer than 2**32 rows and columns, got {ck.shown(t.full)}")
     nz = math.ceil(sparsity * n_rows)
     h, dl = sparse_domain(n_rows)
-    return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl, mask_kind(n_rows, h))
+    return t.fill(seed, fill_sparse, n_rows, n_cols, nz, std, h, dl, variant(mask_kind(n_rows, h)))
 
 
 @initializer(check=_check_constant, dtypes=ck.CONSTANT_DTYPES)

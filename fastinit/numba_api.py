@@ -69,9 +69,6 @@ from . import fills as _fills
 from .kernels.bits import f32_to_bf16_bits, f32_to_f16_bits
 from .kernels.normal import fill_normal as _fill_normal
 from .kernels.rng import LANES
-from .kernels.truncnorm import EXPONENTIAL as _TN_EXPONENTIAL
-from .kernels.truncnorm import NORMAL as _TN_NORMAL
-from .kernels.truncnorm import UNIFORM as _TN_UNIFORM
 from .kernels.truncnorm import fill_truncnorm as _fill_truncnorm
 from .kernels.uniform import fill_uniform as _fill_uniform
 
@@ -491,14 +488,9 @@ def _fill_truncated_normal_overload(out, seed, start, plan):
                 flat[:] = plan.bits
             else:
                 flat[:] = plan.value
-        elif flat.size:  # the kernel is compiled for each proposal: it takes kind as a constant
-            s, at, lo, hi, r = _seed64(seed), np.int64(start), np.float64(plan.vmin), np.float64(plan.vmax), np.int64(plan.rounds)
-            if plan.kind == _TN_NORMAL:
-                _fill_truncnorm(flat, s, at, _TN_NORMAL, plan.params, lo, hi, r)
-            elif plan.kind == _TN_UNIFORM:
-                _fill_truncnorm(flat, s, at, _TN_UNIFORM, plan.params, lo, hi, r)
-            else:
-                _fill_truncnorm(flat, s, at, _TN_EXPONENTIAL, plan.params, lo, hi, r)
+        elif flat.size:
+            _fill_truncnorm(flat, _seed64(seed), np.int64(start), np.int64(plan.kind), plan.params,
+                            np.float64(plan.vmin), np.float64(plan.vmax), np.int64(plan.rounds))
         return 0
     return impl
 

@@ -259,11 +259,14 @@ def test_scatter_rows_on_avx2(python, tmp_path):
 
 
 def test_each_proposal_is_compiled_on_its_own():
-    """``fill_truncnorm`` takes its proposal as a literal (``propose``): a first call compiles only
-    the proposal it runs, never a version with the proposal chosen at run time."""
-    for bounds in [(-2.0, 2.0), (6.0, np.inf)]:
+    """A proposal given as ``blocks.variant(kind)`` compiles only that proposal (``propose``), and
+    fills the same values as the kernel that picks it at run time (kind an int64)."""
+    from fastinit.kernels.blocks import variant
+    for bounds in [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf)]:
         _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(np.float32))
-        fill_truncnorm(np.zeros(64, np.float32), np.uint64(1), 0, kind, p, vmin, vmax, rounds)
-    kinds = [sig[3] for sig in fill_truncnorm.signatures]
-    assert all(isinstance(k, numba.types.IntegerLiteral) for k in kinds), kinds
-    assert {k.literal_value for k in kinds} >= {0, 2}
+        one, every = np.zeros(5000, np.float32), np.zeros(5000, np.float32)
+        fill_truncnorm(one, np.uint64(1), 7, variant(kind), p, vmin, vmax, rounds)
+        fill_truncnorm(every, np.uint64(1), 7, np.int64(kind), p, vmin, vmax, rounds)
+        assert one.tobytes() == every.tobytes(), bounds
+    kinds = {sig[3] for sig in fill_truncnorm.signatures}
+    assert {numba.int8, numba.int16, numba.int32, numba.int64} <= kinds, kinds

@@ -170,6 +170,26 @@ def streams(out):
     return out.size * out.itemsize >= STREAM_BYTES
 
 
+#: The integer types that carry a kernel's variant (a proposal, a mask loop) as its *type*
+#: (``variant``): Numba compiles a function for each argument type, and picks the compiled one
+#: at C speed, so a Python caller gets only that variant compiled, where a literal value
+#: (``numba.literally``) re-types the kernel on every call (50 ms).
+VARIANT_TYPES = (np.int8, np.int16, np.int32)
+
+
+def variant(k: int):
+    """Variant ``k`` (0, 1 or 2) of a kernel, as the argument that selects it at compile time."""
+    return VARIANT_TYPES[k](k)
+
+
+def variant_of(arg):
+    """The variant a kernel argument's Numba type selects (``variant``), or None for a plain
+    int64: the kernel then picks the variant at run time, all of them compiled."""
+    if isinstance(arg, types.Integer) and arg.bitwidth < 64:
+        return {8: 0, 16: 1, 32: 2}[arg.bitwidth]
+    return None
+
+
 def put(dst, i, v):
     """``dst[i] = v`` in ``dst``'s format: float16 outputs arrive as uint16 views (IEEE bits),
     bfloat16 ones as int16 views (the float32 value rounded to nearest, ties to even)."""

@@ -39,12 +39,12 @@ keep words applied by a second loop. The rare cycle walks are gathered after it 
 together, vectorized (``_walks``).
 """
 import numpy as np
-from numba import literally, njit, prange, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 from .bits import (add32, and32, f32_as_u32, f32_to_u31, f64_as_u64, i31_to_f32, mul32, or32, shl32,
                    shr32, sub32, to_u32, u32_as_f32, u32_to_u64, u64_as_f64, xor32)
-from .blocks import finish, locate, plan, target, task_blocks
+from .blocks import finish, locate, plan, target, task_blocks, variant_of
 from .normal import normal_unit, value_means
 from .simd import own_function, wide_vectors
 from .rng import BLOCK, LANES, mix64
@@ -405,10 +405,10 @@ def mask_kind(rows: int, h: int) -> int:
 
 def mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
     """The mask loop ``kind`` (``mask_kind``) over a block: only that loop is compiled when
-    ``kind`` is a literal (``fill_sparse`` asks for one), else the three behind run-time tests."""
+    ``kind`` is a ``blocks.variant``, else, for an int64, the three behind run-time tests."""
 
 
-@overload(mask_by, prefer_literal=True)
+@overload(mask_by)
 def _mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
     def small(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
         _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, scratch[1], scratch[2])
@@ -421,8 +421,9 @@ def _mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scrat
         bad, ys, idx, kb, qb, wy, wk, tail = scratch
         _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
 
-    if isinstance(kind, types.IntegerLiteral):
-        return {MASK_SMALL: small, MASK_ROUNDS6: rounds6}.get(kind.literal_value, rounds4)
+    k = variant_of(kind)
+    if k is not None:
+        return {MASK_SMALL: small, MASK_ROUNDS6: rounds6}.get(k, rounds4)
 
     def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
         bad, ys, idx, kb, qb, wy, wk, tail = scratch
@@ -481,9 +482,8 @@ def fill_sparse(out, seed, start, rows, cols, nz, std, h, dl, kind):
     """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a sparse (rows, cols)
     tensor: the normal fill N(0, std) for ``seed``, then ``nz`` zeros per column (module
     docstring). ``h`` and ``dl`` size the Feistel domain (``sparse_domain``); 1 <= rows, cols < 2**32
-    (checked by ``fastinit.sparse``: kernels never raise); ``kind`` is ``mask_kind(rows, h)``,
-    compiled for on its own (``literally``: a first call compiles one of the three mask loops)."""
-    literally(kind)
+    (checked by ``fastinit.sparse``: kernels never raise); ``kind`` is ``mask_kind(rows, h)``, as
+    ``blocks.variant(kind)`` to compile only that mask loop (``mask_by``), or an int64 for all three."""
     u0, nu, nt = plan(start, out.size)
     skey = mix64(seed ^ _U(SPARSE_TAG))
     k0 = to_u32(skey)

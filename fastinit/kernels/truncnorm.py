@@ -36,11 +36,11 @@ to their lanes' positions, one vector scatter per row of candidates (``simd.scat
 """
 
 import numpy as np
-from numba import literally, njit, prange, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
+from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks, variant_of
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_block_f32,
@@ -445,14 +445,15 @@ def _fallback_value(out, p, vmin, vmax):
 
 def propose(kind, s0, s1, cand, ok, p, vmin, vmax):
     """A batch of candidates by the proposal ``kind``: only that proposal's loop is compiled when
-    ``kind`` is a literal (``fill_truncnorm`` asks for one: a first call compiles the one it
-    needs, about 1.6 s less than all three), else the three behind a run-time test."""
+    ``kind`` is a ``blocks.variant`` (a first call compiles the one it needs, about 1.6 s less
+    than all three), else, for an int64, the three behind a run-time test."""
 
 
-@overload(propose, prefer_literal=True)
+@overload(propose)
 def _propose(kind, s0, s1, cand, ok, p, vmin, vmax):
-    if isinstance(kind, types.IntegerLiteral):
-        make = {NORMAL: _normal, UNIFORM: _uniform}.get(kind.literal_value, _exponential)
+    k = variant_of(kind)
+    if k is not None:
+        make = {NORMAL: _normal, UNIFORM: _uniform}.get(k, _exponential)
         return lambda kind, s0, s1, cand, ok, p, vmin, vmax: make(s0, s1, cand, ok, p, vmin, vmax)
 
     def impl(kind, s0, s1, cand, ok, p, vmin, vmax):
@@ -492,9 +493,8 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a truncated normal
     tensor. ``p`` = (mean, std, a, b, lam, lo, width, m, ilam) as float64, ``std`` signed (mirroring);
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
-    number of candidate rounds per batch (speed only). Compiled for each ``kind`` on its own
-    (``literally``: ``propose``); a jitted caller passes it as a constant."""
-    literally(kind)
+    number of candidate rounds per batch (speed only). ``kind`` as ``blocks.variant(kind)``
+    compiles only that proposal (``propose``); as an int64, all three."""
     u0, nu, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
