@@ -235,11 +235,13 @@ print(*t.fill_digests())
 
 
 def fill_digests():
-    """Digests of float32 and float16 fills by each proposal (a cut block included): compacted by
-    lanes with AVX-512, by scatter_rows elsewhere."""
+    """Digests of float32, float16 and bfloat16 fills by each proposal (a cut block included):
+    compacted by lanes with AVX-512, by scatter_rows elsewhere."""
     import hashlib
+
+    from fastinit._checks import as_dtype
     digests = []
-    for dtype, view in [(np.float32, np.float32), (np.float16, np.uint16)]:
+    for dtype, view in [(np.float32, np.float32), (np.float16, np.uint16), (as_dtype("bfloat16"), np.int16)]:
         for bounds in [(-2.0, 2.0), (0.1, 0.3), (6.0, np.inf)]:
             _, kind, p, vmin, vmax, rounds = truncated_normal_params(0.0, 1.0, *bounds, np.dtype(dtype))
             out = np.zeros(3 * 4096 + 1000, dtype)

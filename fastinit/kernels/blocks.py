@@ -184,7 +184,8 @@ def variant(k: int):
 
 def variant_of(arg):
     """The variant a kernel argument's Numba type selects (``variant``), or None for a plain
-    int64: the kernel then picks the variant at run time, all of them compiled."""
+    int64: the kernel then picks the variant at run time, all of them compiled. The type alone
+    decides: pass a variant only as ``variant(k)`` (an ``np.int32(0)`` would select variant 2)."""
     if isinstance(arg, types.Integer) and arg.bitwidth < 64:
         return {8: 0, 16: 1, 32: 2}[arg.bitwidth]
     return None

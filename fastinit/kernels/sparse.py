@@ -400,7 +400,9 @@ MASK_SMALL, MASK_ROUNDS4, MASK_ROUNDS6 = 0, 1, 2  #: ``mask_kind``: which mask l
 def mask_kind(rows: int, h: int) -> int:
     """The mask loop of a tensor of ``rows`` rows (``sparse_domain``'s ``h``): ranking row keys
     (rows <= SMALL_ROWS), or a Feistel network of 6 or 4 rounds (``rounds_for``)."""
-    return MASK_SMALL if rows <= SMALL_ROWS else MASK_ROUNDS6 if h <= 5 else MASK_ROUNDS4
+    if rows <= SMALL_ROWS:
+        return MASK_SMALL
+    return MASK_ROUNDS6 if rounds_for.py_func(_u(h)) == 6 else MASK_ROUNDS4
 
 
 def mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):

@@ -30,9 +30,12 @@ outputs (words hi, lo of an output x as in ``normal``):
   u = (2 (x >> 12) + 1)/2**53, w = (2 (y >> 12) + 1)/2**53.
 Each lane's accepted candidates fill its positions in order; the candidates a lane makes after
 its last position is filled are dropped. Rounds run vectorized across lanes in batches of
-``rounds`` (a performance setting only); a lane's values depend only on its own candidate
-sequence, never on the batch size. After each batch, ``compact`` moves the accepted candidates
-to their lanes' positions, one vector scatter per row of candidates (``simd.scatter_rows``).
+``rounds`` rounded up to a multiple of 8 (whole tiles of 16 rows; a performance setting only):
+a lane's values depend only on its own candidate sequence, never on the batch size. After each
+batch, ``compact`` moves the accepted candidates to their lanes' positions: one vector scatter
+per row of candidates (``simd.scatter_rows``), or, for float32 and 16-bit outputs where Numba
+compiles for AVX-512, by lanes (``simd.lane_rows``: rejected candidates are NaN, 16-bit outputs'
+candidates float32, rounded when the block is written out).
 """
 
 import numpy as np
@@ -287,7 +290,8 @@ def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
 
 def _by_width(f32, f64):
     """A function of (s0, s1, cand, ok, p, vmin, vmax), for jitted code, running ``f64`` for
-    float64 candidates and ``f32`` for float32 and float16 (uint16) ones. It is compiled as a
+    float64 candidates and ``f32`` for the others (float32; float16 and bfloat16 outputs' bits,
+    or their float32 values where ``by_lanes``). It is compiled as a
     function of its own (not inlined into the kernel): optimized alone, its candidate loop
     vectorizes, which it did not inside the kernel next to the other proposals' loops."""
     # jitted once each: returned by the overload directly, they were compiled twice per kernel
@@ -315,7 +319,8 @@ _exponential = _by_width(_exponential32, _exponential64)
 def by_lanes(dst):
     """Whether ``dst``'s blocks are compacted by lanes (``simd.lane_rows``: float32 and 16-bit
     outputs, whose candidates are then float32, where Numba compiles for AVX-512) rather than by
-    ``simd.scatter_rows`` (a compile-time constant)."""
+    ``simd.scatter_rows`` (a compile-time constant). Asked of a batch's ``cand`` too: it is
+    float32 exactly where its output's blocks are compacted by lanes (``candidates``)."""
 
 
 def _lanes(dst):
@@ -383,21 +388,28 @@ def _lanes_to_block(dst, off, buf, need):
         scratch = stack_block_f32()
         tiles = (need + LANES - 1) // LANES
         lanes_out(scratch, _U(0), buf, _U(tiles))
-        for i in range(LANES * LANES * tiles):
+        for i in range(LANES * need):  # the positions below need: all written
             put(dst, _U(off) + _U(i), scratch[_U(i)])
     return impl
 
 
-def candidates(out, n):
-    """A batch of ``n`` candidates: float32 where ``by_lanes(out)`` (16-bit outputs' values
-    before rounding), else ``out``'s dtype."""
+def candidates(out, rounds):
+    """A task's batch arrays (cand, ok) for ``rounds`` rounds of candidates, rounded up to a
+    multiple of 8: the NORMAL loops take two rounds a step, ``lane_rows`` 16 rows a tile.
+    ``cand`` is float32 where ``by_lanes(out)`` (16-bit outputs' values before rounding), else
+    of ``out``'s dtype; ``ok`` is empty there (the NaNs tell), else one uint32 a candidate."""
 
 
 @overload(candidates, inline="always")
-def _candidates(out, n):
+def _candidates(out, rounds):
     if _lanes(out):
-        return lambda out, n: np.empty(n, np.float32)
-    return lambda out, n: np.empty(n, out.dtype)
+        return lambda out, rounds: (np.empty((rounds + 7) // 8 * 16 * LANES, np.float32),
+                                    np.empty(0, np.uint32))
+
+    def impl(out, rounds):
+        n = (rounds + 7) // 8 * 16 * LANES
+        return np.empty(n, out.dtype), np.empty(n, np.uint32)
+    return impl
 
 
 @njit(inline="always")
@@ -493,15 +505,13 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     """Fill the flat ``out`` with the elements ``start`` gives (``blocks``) of a truncated normal
     tensor. ``p`` = (mean, std, a, b, lam, lo, width, m, ilam) as float64, ``std`` signed (mirroring);
     values lie in [vmin, vmax], the output-dtype values inside [lo, hi]; ``rounds`` is the
-    number of candidate rounds per batch (speed only). ``kind`` as ``blocks.variant(kind)``
-    compiles only that proposal (``propose``); as an int64, all three."""
+    number of candidate rounds per batch (speed only; rounded up to a multiple of 8). ``kind`` as
+    ``blocks.variant(kind)`` compiles only that proposal (``propose``); as an int64, all three."""
     u0, nu, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
-        rr = (rounds + 7) // 8 * 8  # the NORMAL loops take two rounds a step, lane_rows 16 rows a tile
-        cand = candidates(out, 2 * rr * LANES)
-        ok = np.empty(2 * rr * LANES, np.uint32)
+        cand, ok = candidates(out, rounds)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
             w = locate(start, out.size, u)

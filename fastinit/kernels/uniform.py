@@ -121,7 +121,9 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     ``blocks``) of a uniform tensor: ``low + scale * u`` clamped into [vmin, vmax] (module
     docstring)."""
     u0, nu, nt = plan(start, out.size)
-    stream = streams(out) and out.itemsize >= 4 and address(out) % _U(out.itemsize) == 0  # (module docstring)
+    # 32- and 64-bit outputs only (module docstring), aligned to their itemsize (whole elements
+    # before the first line: simd.stream_rest)
+    stream = streams(out) and out.itemsize >= 4 and address(out) % _U(out.itemsize) == 0
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nu)
