@@ -162,3 +162,16 @@ def test_sparse_compiles_one_mask_loop_per_kind():
         fastinit.sparse(rows, 3, sparsity=0.5, seed=1)
     kinds = {sig[-1] for sig in fill_sparse.signatures}
     assert {numba.int8, numba.int16, numba.int32} <= kinds, kinds
+
+
+@pytest.mark.parametrize("rows", [30, 900, 5000])
+def test_sparse_mask_loop_chosen_at_run_time_gives_the_same_bytes(rows):
+    """An int64 ``kind`` picks the mask loop at run time (``sparse._mask_kind``): the same zeros."""
+    from fastinit.kernels.blocks import variant
+    from fastinit.kernels.sparse import fill_sparse, mask_kind, sparse_domain
+    h, dl = sparse_domain(rows)
+    one, every = np.zeros(rows * 3, np.float32), np.zeros(rows * 3, np.float32)
+    args = (rows, 3, (rows + 1) // 2, 1.0, h, dl)
+    fill_sparse(one, np.uint64(5), 0, *args, variant(mask_kind(rows, h)))
+    fill_sparse(every, np.uint64(5), 0, *args, np.int64(mask_kind(rows, h)))
+    assert one.tobytes() == every.tobytes() and (one == 0).sum() == 3 * ((rows + 1) // 2)

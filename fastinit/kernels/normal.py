@@ -22,7 +22,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, sub, u64_as_f64
-from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks
+from .blocks import block_lanes, finish, locate, plan, put_range, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .simd import own_function, stack_block_f32, stack_halves, stack_lanes_f32, stack_lanes_f64, wide_vectors
 from .rng import BLOCK, LANES, PAIRS, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
@@ -129,10 +129,7 @@ def _normal_block(dst, off, s0, s1, h, means, std, p0, p1):
             scratch = stack_block_f32()
             k0, k1 = _groups(p0, p1)
             _normal_block32(scratch, 0, s0, s1, h, means, std, p0, p1)
-            for i in range(2 * LANES * k0, 2 * LANES * k1):
-                # unsigned indexes: a signed scratch[i] (i from a run-time start) kept numpy's
-                # negative-index wraparound, which LLVM vectorized as gathers (0.75 ns/element)
-                put(dst, _U(off) + _U(i), scratch[_U(i)])
+            put_range(dst, off, scratch, 2 * LANES * k0, 2 * LANES * k1)
     return impl
 
 

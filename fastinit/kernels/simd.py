@@ -182,17 +182,12 @@ def _stream_rest(context, builder, signature, args):
     lane = ir.Constant(ir.VectorType(_I64, per), list(range(per)))
     size = ir.Constant(_I32, context.get_abi_sizeof(et))
     for first, count in ((ir.Constant(_I64, 0), head), (sent, builder.sub(n, sent))):
-        keep = builder.icmp_unsigned("<", lane, _splat_n(builder, count, per))
+        keep = builder.icmp_unsigned("<", lane, _splat(builder, count, per))
         from_ = builder.bitcast(builder.gep(s, [first]), ptr)
         to = builder.bitcast(builder.gep(d, [builder.add(off, first)]), ptr)
         part = builder.call(load, [from_, size, keep, ir.Constant(vty, None)])
         builder.call(store, [part, to, size, keep])
     return context.get_dummy_value()
-
-
-def _splat_n(builder, value, n):
-    v = builder.insert_element(ir.Constant(ir.VectorType(value.type, n), None), value, ir.Constant(_I32, 0))
-    return builder.shuffle_vector(v, ir.Constant(ir.VectorType(value.type, n), None), ir.Constant(ir.VectorType(_I32, n), [0] * n))
 
 
 @intrinsic
@@ -248,9 +243,11 @@ def _lanes(t):
     return ir.VectorType(t, ROW)
 
 
-def _splat(builder, value):
-    v = builder.insert_element(ir.Constant(_lanes(value.type), None), value, ir.Constant(_I32, 0))
-    return builder.shuffle_vector(v, ir.Constant(_lanes(value.type), None), ir.Constant(_lanes(_I32), [0] * ROW))
+def _splat(builder, value, n=ROW):
+    """``value`` in each of ``n`` lanes."""
+    vty = ir.VectorType(value.type, n)
+    v = builder.insert_element(ir.Constant(vty, None), value, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(v, ir.Constant(vty, None), ir.Constant(ir.VectorType(_I32, n), [0] * n))
 
 
 def _function(module, name, ret, params):
@@ -355,7 +352,6 @@ def scatter_rows(typingctx, dst, off, cand, ok, count, rows, limit):
 # --- the same compaction by lanes (AVX-512, float32): 16x16 transposes and vector compresses ---
 
 _F32 = ir.FloatType()
-_I16 = ir.IntType(16)
 LANE_STRIDE = BLOCK // ROW + ROW  #: a lane's row in ``lane_rows``' buffer: its positions, and a vector to spare
 
 

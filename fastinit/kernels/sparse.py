@@ -106,10 +106,13 @@ def feistel2(y, key, y2, key2, h, mask, dl, k1, rounds):
     return or32(shl32(left, h), right), or32(shl32(left2, h), right2)
 
 
+SIX_ROUNDS_H = 5  #: up to this h (rows <= 2048) the network takes 6 rounds: 4 leave visible structure
+
+
 @njit(forceinline=True, error_model="numpy")
 def rounds_for(h):
-    """Feistel rounds: 6 when h <= 5 (rows <= 2048), where 4 leave visible structure, else 4."""
-    return 6 if h <= _u(5) else 4
+    """Feistel rounds: 6 when h <= SIX_ROUNDS_H, else 4."""
+    return 6 if h <= _u(SIX_ROUNDS_H) else 4
 
 
 def keep_bits(v, keep, nudge):
@@ -397,44 +400,45 @@ def sparse_value(v, r, c, rows, nz, h, dl, k0, k1, nudge):
 MASK_SMALL, MASK_ROUNDS4, MASK_ROUNDS6 = 0, 1, 2  #: ``mask_kind``: which mask loop a tensor needs
 
 
-def mask_kind(rows: int, h: int) -> int:
+def mask_kind(rows, h):
     """The mask loop of a tensor of ``rows`` rows (``sparse_domain``'s ``h``): ranking row keys
-    (rows <= SMALL_ROWS), or a Feistel network of 6 or 4 rounds (``rounds_for``)."""
+    (rows <= SMALL_ROWS), or a Feistel network of 6 or 4 rounds (``rounds_for``). Plain Python,
+    compiled for kernels too (``_mask_kind``)."""
     if rows <= SMALL_ROWS:
         return MASK_SMALL
-    return MASK_ROUNDS6 if rounds_for.py_func(_u(h)) == 6 else MASK_ROUNDS4
+    return MASK_ROUNDS6 if h <= SIX_ROUNDS_H else MASK_ROUNDS4
+
+
+_mask_kind = njit(inline="always")(mask_kind)
 
 
 def mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
     """The mask loop ``kind`` (``mask_kind``) over a block: only that loop is compiled when
-    ``kind`` is a ``blocks.variant``, else, for an int64, the three behind run-time tests."""
+    ``kind`` is a ``blocks.variant``, else, for an int64, the three behind a run-time test."""
 
 
 @overload(mask_by)
 def _mask_by(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
-    def small(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
-        _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, scratch[1], scratch[2])
-
-    def rounds6(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
-        bad, ys, idx, kb, qb, wy, wk, tail = scratch
-        _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
-
-    def rounds4(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
-        bad, ys, idx, kb, qb, wy, wk, tail = scratch
-        _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
-
     k = variant_of(kind)
-    if k is not None:
-        return {MASK_SMALL: small, MASK_ROUNDS6: rounds6}.get(k, rounds4)
+    if k == MASK_SMALL:
+        def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+            _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, scratch[1], scratch[2])
+    elif k is not None:
+        loop = _mask_rows6 if k == MASK_ROUNDS6 else _mask_rows4
 
-    def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
-        bad, ys, idx, kb, qb, wy, wk, tail = scratch
-        if rows <= _u(SMALL_ROWS):
-            _mask_small(dst, off, n, r0, kt, qt, o, rows, nz, k1, nudge, ys, idx)
-        elif rounds_for(h) == 6:
-            _mask_rows6(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
-        else:
-            _mask_rows4(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+        def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+            bad, ys, idx, kb, qb, wy, wk, tail = scratch
+            loop(dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, bad, ys, idx, wy, wk, tail)
+    else:
+        def impl(kind, dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch):
+            # an int64: the variant for this tensor's rows (blocks.variant's types)
+            m = _mask_kind(rows, h)
+            if m == MASK_SMALL:
+                mask_by(np.int8(MASK_SMALL), dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch)
+            elif m == MASK_ROUNDS4:
+                mask_by(np.int16(MASK_ROUNDS4), dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch)
+            else:
+                mask_by(np.int32(MASK_ROUNDS6), dst, off, n, r0, kt, qt, o, rows, nz, h, dl, k1, nudge, scratch)
     return impl
 
 

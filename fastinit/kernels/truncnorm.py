@@ -43,7 +43,7 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import block_lanes, finish, locate, plan, put, target, task_blocks, variant_of
+from .blocks import block_lanes, finish, locate, plan, put, put_range, target, task_blocks, variant_of
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_block_f32,
@@ -388,8 +388,7 @@ def _lanes_to_block(dst, off, buf, need):
         scratch = stack_block_f32()
         tiles = (need + LANES - 1) // LANES
         lanes_out(scratch, _U(0), buf, _U(tiles))
-        for i in range(LANES * need):  # the positions below need: all written
-            put(dst, _U(off) + _U(i), scratch[_U(i)])
+        put_range(dst, off, scratch, 0, LANES * need)  # the positions below need: all written
     return impl
 
 

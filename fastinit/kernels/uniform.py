@@ -25,7 +25,7 @@ from numba.extending import overload
 
 from .bits import fma, i31_to_f32, shr32, u53_to_f64
 from .blocks import block_lanes, finish, locate, plan, put, streams, target, task_blocks, whole
-from .simd import (address, aligned_head, own_function, stack_halves, store_fence, stream_lines, stream_rest,
+from .simd import (aligned_head, own_function, stack_halves, store_fence, stream_lines, stream_rest,
                    wide_vectors)
 from .rng import BLOCK, LANES, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
 
@@ -121,9 +121,7 @@ def fill_uniform(out, seed, start, low, scale, vmin, vmax):
     ``blocks``) of a uniform tensor: ``low + scale * u`` clamped into [vmin, vmax] (module
     docstring)."""
     u0, nu, nt = plan(start, out.size)
-    # 32- and 64-bit outputs only (module docstring), aligned to their itemsize (whole elements
-    # before the first line: simd.stream_rest)
-    stream = streams(out) and out.itemsize >= 4 and address(out) % _U(out.itemsize) == 0
+    stream = streams(out) and out.itemsize >= 4  # 32- and 64-bit outputs only (module docstring)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
         lo, hi = task_blocks(t, nt, nu)
