@@ -1,6 +1,7 @@
 """Streaming stores change no value: a uniform fill far larger than the caches (written by
 streaming stores, ``blocks.streams``) holds the same bytes as the same elements filled in pieces
 small enough for plain stores, at every alignment of the output and through a span's runs."""
+import numba
 import numpy as np
 import pytest
 
@@ -43,3 +44,18 @@ def test_streamed_span_equals_the_whole():
     assert got.nbytes >= STREAM_BYTES
     fill_uniform(got, np.uint64(5), span(c0, c1 - c0, (rows,), (cols,)), *ARGS)
     assert np.array_equal(got.reshape(rows, -1).view(np.uint8), whole[:, c0:c1].view(np.uint8))
+
+
+def test_streamed_fill_is_the_same_on_one_thread():
+    """Same bytes on 1 thread as on all (tasks split the blocks differently): the streamed path
+    too, which the small fills of test_reproducibility never take."""
+    n = STREAM_BYTES // 4 + 4099
+    want = in_pieces(n, np.float32, seed=2)
+    got = np.empty(n + 1, np.float32)[1:]  # one element in: a cut first line
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        fill_uniform(got, np.uint64(2), 0, *ARGS)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(got.view(np.uint8), want.view(np.uint8))
