@@ -43,11 +43,13 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
-from .blocks import block_lanes, finish, locate, plan, put, put_range, target, task_blocks, variant_of
+from .blocks import (block_lanes, finish, locate, plan, put, put_range, streams, target, task_blocks, variant_of,
+                     whole)
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_block_f32,
-                   stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, wide_vectors)
+                   stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, store_fence, stream_out,
+                   wide_vectors)
 from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -147,6 +149,8 @@ def marked(v, k):
 
 
 def _normal32(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, std = _f(p[0]), _f(p[1])
@@ -176,6 +180,8 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, istd, lo, m = _f(p[0]), _f(1.0 / p[1]), _f(p[5]), _f(p[7])
@@ -202,6 +208,8 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(p[8])
@@ -227,6 +235,8 @@ def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _normal64(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     mean, std = p[0], p[1]
     for r in range(cand.size // (4 * LANES)):  # two pairs a step: two dependency chains
         q = _U(4 * LANES * r)
@@ -250,6 +260,8 @@ def _normal64(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     mean, istd, lo, m = p[0], 1.0 / p[1], p[5], p[7]
     wsc = p[6] * _2M53
     for r in range(cand.size // (2 * LANES)):
@@ -270,6 +282,8 @@ def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
 
 
 def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
+    wide_vectors()
+    own_function()
     mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], p[8]
     for r in range(cand.size // (2 * LANES)):
         q = _U(2 * LANES * r)
@@ -293,7 +307,9 @@ def _by_width(f32, f64):
     float64 candidates and ``f32`` for the others (float32; float16 and bfloat16 outputs' bits,
     or their float32 values where ``by_lanes``). It is compiled as a
     function of its own (not inlined into the kernel): optimized alone, its candidate loop
-    vectorizes, which it did not inside the kernel next to the other proposals' loops."""
+    vectorizes, which it did not inside the kernel next to the other proposals' loops. Each
+    loop says so itself (``own_function``: also a 64-byte aligned frame for its spills) and
+    asks for 512-bit vectors (``wide_vectors``: LLVM prefers 256 on some AVX-512 CPUs)."""
     # jitted once each: returned by the overload directly, they were compiled twice per kernel
     # (once where the kernel is typed, once more where its prange body is), each time in full
     j32 = njit(error_model="numpy", nogil=True)(f32)
@@ -390,6 +406,21 @@ def _lanes_to_block(dst, off, buf, need):
         lanes_out(scratch, _U(0), buf, _U(tiles))
         put_range(dst, off, scratch, 0, LANES * need)  # the positions below need: all written
     return impl
+
+
+def streamed(out):
+    """Whether ``out``'s whole blocks are made in scratch and written out by streaming stores
+    when it is large (``blocks.streams``): float32 outputs compacted by lanes, whose blocks
+    ``lanes_out`` writes all at once at the end (a compile-time constant). Plain stores of a
+    block to memory not in the cache took a third of the time of making it, read of each line
+    included; streamed, half that. Elsewhere the block is written as it is made (scatter) or
+    rounded to 16 bits first, and plain stores are kept."""
+
+
+@overload(streamed)
+def _streamed(out):
+    s = out.dtype == types.float32 and _lanes(out)
+    return lambda out: s
 
 
 def candidates(out, rounds):
@@ -508,6 +539,7 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     ``blocks.variant(kind)`` compiles only that proposal (``propose``); as an int64, all three."""
     u0, nu, nt = plan(start, out.size)
     fb = fallback_value(out, p, vmin, vmax)
+    stream = streams(out) and streamed(out)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
         cand, ok = candidates(out, rounds)
@@ -517,6 +549,10 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             blk = w[0]
             if blk < 0:  # a span's unit past its run's end
                 continue
-            dst, off, _, need = target(out, tmp, w, False)
+            dst, off, _, need = target(out, tmp, w, stream)
             truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
+            if stream and whole(w):
+                stream_out(out, blk * BLOCK + w[1], tmp, BLOCK)
             finish(out, tmp, w)
+        if stream:
+            store_fence()
