@@ -211,13 +211,14 @@ def test_scatter_rows_is_a_vector_scatter_with_prefetches():
 
 def test_candidate_loops_vectorize_with_the_stack_halves():
     """The lanes' state halves live on the stack (``simd.stack_halves``): the candidate loop
-    still vectorizes."""
+    still vectorizes, with the streaming stores of the block before in it (``write_back``)."""
     if not AVX2:
         pytest.skip("vector registers are counted on x86 with AVX2")
     fresh = numba.njit(error_model="numpy")(_normal32)
     _, _, p, vmin, vmax, _ = truncated_normal_params(0.0, 1.0, -2.0, 2.0, np.dtype(np.float32))
     args = (np.ones(LANES, np.uint64), np.ones(LANES, np.uint64), np.zeros(4 * LANES, np.float32),
-            np.zeros(4 * LANES, np.uint32), p, vmin, vmax)
+            np.zeros(4 * LANES, np.uint32), p, vmin, vmax,
+            (np.zeros(0, np.float32), np.uint64(0), np.zeros(0, np.float32), np.uint64(0)), np.uint64(0))
     fresh(*args)
     asm = fresh.inspect_asm(fresh.signatures[0])
     assert len(re.findall(r"%[yz]mm\d+", asm)) >= 20

@@ -235,14 +235,11 @@ def aligned_head(dst, off, n):
 
 
 @njit(inline="always")
-def stream_out(dst, off, src, n):
-    """``dst[off:off + n] = src[:n]``: the whole 64-byte lines by streaming stores
-    (``stream_lines``), the partial ones at the ends by masked plain stores (``stream_rest``).
-    For a block made in scratch (in L1) all at once, as the truncated normal's: its streaming
-    stores take about half as long as plain ones, which read each line first."""
-    head = aligned_head(dst, off, n)
-    sent = stream_lines(dst, off, src, head, _U(n))
-    stream_rest(dst, off, src, head, sent, _U(n))
+def stream_out(dst, off, src, head, sent, n):
+    """The rest of ``dst[off:off + n] = src[:n]`` once whole lines up to ``sent`` are written
+    (``sent`` at least ``head = aligned_head(dst, off, n)``): the lines left by streaming stores
+    (``stream_lines``), the partial ones at both ends by masked plain stores (``stream_rest``)."""
+    stream_rest(dst, off, src, head, stream_lines(dst, off, src, sent, n), n)
 
 
 # --- rejection sampling's compaction: rows of lane candidates into each lane's next positions ---

@@ -47,9 +47,9 @@ from .blocks import (block_lanes, finish, locate, plan, put, put_range, streams,
                      whole)
 from .mathfn import log32, log64
 from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
-from .simd import (LANE_STRIDE, avx512, lane_rows, lanes_out, own_function, scatter_rows, stack_block_f32,
-                   stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, store_fence, stream_out,
-                   wide_vectors)
+from .simd import (LANE_STRIDE, aligned_head, avx512, lane_rows, lanes_out, own_function, scatter_rows,
+                   stack_block_f32, stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, store_fence,
+                   stream_lines, stream_out, wide_vectors)
 from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
                   xoroshiro128p_32)
 
@@ -148,7 +148,19 @@ def marked(v, k):
     return v if k != _u(0) else _NAN
 
 
-def _normal32(s0, s1, cand, ok, p, vmin, vmax):
+@njit(inline="always")
+def write_back(back, sent, lines):
+    """Stream ``lines`` more 64-byte lines of the block being written out, ``back`` = (out, at,
+    src, end): ``out[at:at + end] = src[:end]``, whole lines from ``sent`` on (``simd.stream_lines``);
+    returns how far that reached. ``end`` is 0 when no block is being written out (then nothing
+    is). A candidate loop calls it once a step, a line per row of candidates (float32 lines,
+    the only ones ``streamed``), so that the block's streaming stores drain while the next
+    block's candidates are made."""
+    out, at, src, end = back
+    return stream_lines(out, at, src, sent, min(sent + _U(lines * LANES), end))
+
+
+def _normal32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
@@ -176,10 +188,12 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax):
                 ok[q + _U(LANES + lane)] = k1
                 ok[q + _U(2 * LANES + lane)] = k2
                 ok[q + _U(3 * LANES + lane)] = k3
+        sent = write_back(back, sent, 4)
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
+    return sent
 
 
-def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
+def _uniform32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
@@ -204,10 +218,12 @@ def _uniform32(s0, s1, cand, ok, p, vmin, vmax):
             if not by_lanes(cand):
                 ok[q + _U(lane)] = k0
                 ok[q + _U(LANES + lane)] = k1
+        sent = write_back(back, sent, 2)
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
+    return sent
 
 
-def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
+def _exponential32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
@@ -231,10 +247,12 @@ def _exponential32(s0, s1, cand, ok, p, vmin, vmax):
             if not by_lanes(cand):
                 ok[q + _U(lane)] = k0
                 ok[q + _U(LANES + lane)] = k1
+        sent = write_back(back, sent, 2)
     join_lanes(s0h, s0l, s1h, s1l, s0, s1)
+    return sent
 
 
-def _normal64(s0, s1, cand, ok, p, vmin, vmax):
+def _normal64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     mean, std = p[0], p[1]
@@ -257,9 +275,9 @@ def _normal64(s0, s1, cand, ok, p, vmin, vmax):
             ok[q + _U(LANES + lane)] = k1
             ok[q + _U(2 * LANES + lane)] = k2
             ok[q + _U(3 * LANES + lane)] = k3
+    return sent  # never written out by streaming stores (``streamed``)
 
-
-def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
+def _uniform64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     mean, istd, lo, m = p[0], 1.0 / p[1], p[5], p[7]
@@ -279,9 +297,9 @@ def _uniform64(s0, s1, cand, ok, p, vmin, vmax):
             cand[q + _U(LANES + lane)] = v1
             ok[q + _U(lane)] = k0
             ok[q + _U(LANES + lane)] = k1
+    return sent  # never written out by streaming stores (``streamed``)
 
-
-def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
+def _exponential64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
     mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], p[8]
@@ -300,7 +318,7 @@ def _exponential64(s0, s1, cand, ok, p, vmin, vmax):
             cand[q + _U(LANES + lane)] = v1
             ok[q + _U(lane)] = k0
             ok[q + _U(LANES + lane)] = k1
-
+    return sent  # never written out by streaming stores (``streamed``)
 
 def _by_width(f32, f64):
     """A function of (s0, s1, cand, ok, p, vmin, vmax), for jitted code, running ``f64`` for
@@ -315,14 +333,14 @@ def _by_width(f32, f64):
     j32 = njit(error_model="numpy", nogil=True)(f32)
     j64 = njit(error_model="numpy", nogil=True)(f64)
 
-    def dispatch(s0, s1, cand, ok, p, vmin, vmax):
+    def dispatch(s0, s1, cand, ok, p, vmin, vmax, back, sent):
         pass
 
     @overload(dispatch)
-    def _dispatch(s0, s1, cand, ok, p, vmin, vmax):
+    def _dispatch(s0, s1, cand, ok, p, vmin, vmax, back, sent):
         if cand.dtype.bitwidth == 64:
-            return lambda s0, s1, cand, ok, p, vmin, vmax: j64(s0, s1, cand, ok, p, vmin, vmax)
-        return lambda s0, s1, cand, ok, p, vmin, vmax: j32(s0, s1, cand, ok, p, vmin, vmax)
+            return lambda s0, s1, cand, ok, p, vmin, vmax, back, sent: j64(s0, s1, cand, ok, p, vmin, vmax, back, sent)
+        return lambda s0, s1, cand, ok, p, vmin, vmax, back, sent: j32(s0, s1, cand, ok, p, vmin, vmax, back, sent)
 
     return dispatch
 
@@ -485,35 +503,37 @@ def _fallback_value(out, p, vmin, vmax):
     return lambda out, p, vmin, vmax: _f(min(max(p[0], vmin), vmax))
 
 
-def propose(kind, s0, s1, cand, ok, p, vmin, vmax):
+def propose(kind, s0, s1, cand, ok, p, vmin, vmax, back, sent):
     """A batch of candidates by the proposal ``kind``: only that proposal's loop is compiled when
     ``kind`` is a ``blocks.variant`` (a first call compiles the one it needs, about 1.6 s less
     than all three), else, for an int64, the three behind a run-time test."""
 
 
 @overload(propose)
-def _propose(kind, s0, s1, cand, ok, p, vmin, vmax):
+def _propose(kind, s0, s1, cand, ok, p, vmin, vmax, back, sent):
     k = variant_of(kind)
     if k is not None:
         make = {NORMAL: _normal, UNIFORM: _uniform}.get(k, _exponential)
-        return lambda kind, s0, s1, cand, ok, p, vmin, vmax: make(s0, s1, cand, ok, p, vmin, vmax)
+        return lambda kind, s0, s1, cand, ok, p, vmin, vmax, back, sent: make(s0, s1, cand, ok, p, vmin, vmax,
+                                                                               back, sent)
 
-    def impl(kind, s0, s1, cand, ok, p, vmin, vmax):
+    def impl(kind, s0, s1, cand, ok, p, vmin, vmax, back, sent):
         if kind == NORMAL:
-            _normal(s0, s1, cand, ok, p, vmin, vmax)
+            return _normal(s0, s1, cand, ok, p, vmin, vmax, back, sent)
         elif kind == UNIFORM:
-            _uniform(s0, s1, cand, ok, p, vmin, vmax)
-        else:
-            _exponential(s0, s1, cand, ok, p, vmin, vmax)
+            return _uniform(s0, s1, cand, ok, p, vmin, vmax, back, sent)
+        return _exponential(s0, s1, cand, ok, p, vmin, vmax, back, sent)
     return impl
 
 
 @njit(error_model="numpy")
-def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need):
+def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need, back, sent):
     """Block ``blk`` into ``dst[off:]``, its first ``need`` positions of each lane at least: batches
     of candidates (``cand``, ``ok``) compacted into the lanes' positions until every lane has
-    ``need``. Compiled on its own (``simd.own_function``) with 512-bit vectors, its lane states and
-    counts on the stack, as ``normal.normal_unit``."""
+    ``need``; meanwhile the candidate loops stream out the block before it (``write_back``:
+    ``back``, ``sent``; returns how far that reached). Compiled on its own
+    (``simd.own_function``) with 512-bit vectors, its lane states and counts on the stack, as
+    ``normal.normal_unit``."""
     wide_vectors()
     own_function()
     s0, s1 = block_lanes(seed, blk)
@@ -524,10 +544,11 @@ def truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
     least = 0
     first = 0
     while least < need:  # a cut block stops once its last needed position is filled
-        propose(kind, s0, s1, cand, ok, p, vmin, vmax)
+        sent = propose(kind, s0, s1, cand, ok, p, vmin, vmax, back, sent)
         least = compact(dst, off, cand, ok, count, first, fb, need, buf)
         first += cand.size // LANES
     lanes_to_block(dst, off, buf, need)
+    return sent
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
@@ -542,6 +563,8 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
     stream = streams(out) and streamed(out)
     for t in prange(nt):
         tmp = np.empty(BLOCK, out.dtype)
+        done = np.empty(BLOCK if stream else 0, out.dtype)  # a streamed block being written out
+        at, head, sent, end = _U(0), _U(0), _U(0), _U(0)  # out[at:at + end] = done[:end]; none yet
         cand, ok = candidates(out, rounds)
         lo_, hi_ = task_blocks(t, nt, nu)
         for u in range(u0 + lo_, u0 + hi_):
@@ -550,9 +573,18 @@ def fill_truncnorm(out, seed, start, kind, p, vmin, vmax, rounds):
             if blk < 0:  # a span's unit past its run's end
                 continue
             dst, off, _, need = target(out, tmp, w, stream)
-            truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need)
-            if stream and whole(w):
-                stream_out(out, blk * BLOCK + w[1], tmp, BLOCK)
+            sent = truncnorm_unit(dst, off, seed, blk, kind, p, vmin, vmax, cand, ok, fb, need,
+                                  (out, at, done, end), sent)
+            if end > _U(0):  # what the candidate loops left of the block before
+                stream_out(out, at, done, head, sent, end)
+                end = _U(0)
             finish(out, tmp, w)
+            if stream and whole(w):  # streamed while the next block is made
+                tmp, done = done, tmp
+                at = _U(blk * BLOCK + w[1])
+                head = aligned_head(out, at, BLOCK)
+                sent, end = head, _U(BLOCK)
+        if end > _U(0):
+            stream_out(out, at, done, head, sent, end)
         if stream:
             store_fence()
