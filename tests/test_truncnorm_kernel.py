@@ -273,3 +273,16 @@ def test_each_proposal_is_compiled_on_its_own():
         assert one.tobytes() == every.tobytes(), bounds
     kinds = {sig[3] for sig in fill_truncnorm.signatures}
     assert {numba.int8, numba.int16, numba.int32, numba.int64} <= kinds, kinds
+
+
+def test_remembered_plans_are_per_sign_of_zero_and_copied():
+    """``truncated_normal_params`` remembers plans (``_truncated_normal_plan``): a mean of -0.0
+    is not taken for 0.0 (fma(std, z, -0.0) and fma(std, z, 0.0) differ where std * z underflows),
+    and the ``p`` handed out is a copy, so that changing it changes no later plan."""
+    dt = np.dtype(np.float32)
+    plus = truncated_normal_params(0.0, 1.0, -2.0, 2.0, dt)[2]
+    minus = truncated_normal_params(-0.0, 1.0, -2.0, 2.0, dt)[2]
+    assert np.signbit(minus[0]) and not np.signbit(plus[0])
+    plus[:] = 7.0
+    again = truncated_normal_params(0.0, 1.0, -2.0, 2.0, dt)[2]
+    assert again[0] == 0.0 and again[1] == 1.0 and not np.signbit(again[0])

@@ -9,7 +9,8 @@
   configuration and everyone else's code alone, and where the CPU has no 512-bit registers
   (AVX2) LLVM caps the width at what the CPU has: the code is what it was.
 - :func:`own_function` marks the function it is called in ``noinline``: compiled once on its
-  own rather than again inside each caller (the kernels' units, sparse's mask loops).
+  own rather than again inside each caller (the kernels' units, sparse's mask loops), with a
+  64-byte aligned stack frame (``stackrealign``: else zmm spills go to unaligned slots).
 - :func:`fill_chunks` stores whole 64-byte chunks (one cache line, one
   zmm register, two ymm) at a 64-byte aligned address of an array, optionally as streaming
   (non-temporal) stores, which write a cache line without reading it first (no read for
@@ -17,7 +18,8 @@
   slower for ones that fit in it (measured: bench/README.md). :func:`store_fence` (``sfence``)
   must follow streaming stores before another thread may read what they wrote.
   :func:`stream_lines` and :func:`stream_rest` copy a block made in scratch out to a large
-  output by streaming stores, a few lines at a time as it is made (the uniform kernel).
+  output by streaming stores, a few lines at a time as it is made (the uniform kernel) or as the
+  next block is made (the truncated normal; :func:`stream_out` writes what is left).
 - :func:`address` is an array's data address, to find its 64-byte boundaries.
 - :func:`scatter_rows` is the truncated normal's rejection bookkeeping: rows of 16 lane
   candidates into each lane's next positions of a block, one masked vector scatter per row
@@ -25,7 +27,8 @@
   counts in a vector register. It moves bits, computes no value. :func:`lane_rows` does the
   same by lanes where the CPU has AVX-512 (float32 candidates, NaN where rejected): 16x16
   transposes and a ``vpcompressd`` per lane into a lane-major buffer, which :func:`lanes_out`
-  transposes into the block; about 3x faster than a scatter per row.
+  transposes into the block; about 3x faster than a scatter per row. :func:`flagged` gathers
+  the indices of nonzero flags by the same compress (sparse's rare cycle walks).
 - :func:`stack_lanes_u32` (``_u64``, ``_i32``, ``_f32``, ``_f64``) is a 16-element array in the caller's
   stack frame, and :func:`stack_halves` four of them: scratch for lane states and means without
   a heap allocation per call, which LLVM knows overlaps nothing else.
