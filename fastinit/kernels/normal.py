@@ -25,7 +25,7 @@ from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sqrt, su
 from .blocks import block_lanes, finish, locate, plan, put_range, target, task_blocks
 from .mathfn import log32, log64, sincos_turn32, sincos_turn64
 from .simd import own_function, stack_block_f32, stack_halves, stack_lanes_f32, stack_lanes_f64, wide_vectors
-from .rng import BLOCK, LANES, PAIRS, skip_lanes, split_lanes, xoroshiro128p, xoroshiro128p_32
+from .rng import BLOCK, LANES, PAIRS, four_outputs, skip_lanes, split_lanes, two_outputs32
 
 _U = np.uint64
 _u = np.uint32
@@ -104,12 +104,7 @@ def _normal_block(dst, off, s0, s1, h, means, std, p0, p1):
             for k in range(k0, k1, 2):
                 row = _U(off) + _U(2 * LANES * k)
                 for lane in range(s0.size):
-                    x, a, b = xoroshiro128p(s0[lane], s1[lane])
-                    y, a, b = xoroshiro128p(a, b)
-                    x2, a, b = xoroshiro128p(a, b)
-                    y2, a, b = xoroshiro128p(a, b)
-                    s0[lane] = a
-                    s1[lane] = b
+                    x, y, x2, y2 = four_outputs(s0, s1, lane)
                     m = means[lane]
                     v0, v1 = normal_values64(x, y, std, m)
                     v2, v3 = normal_values64(x2, y2, std, m)
@@ -144,12 +139,7 @@ def _normal_block32(dst, off, s0, s1, h, means, std, p0, p1):
     for k in range(k0, k1, 2):
         row = _U(off) + _U(2 * LANES * k)
         for lane in range(s0h.size):
-            ph, pl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
-            qh, ql, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
-            s0h[lane] = ah
-            s0l[lane] = al
-            s1h[lane] = bh
-            s1l[lane] = bl
+            ph, pl, qh, ql = two_outputs32(h, lane)
             m = means[lane]
             v0, v1 = normal_values32(ph, pl, sd, m)
             v2, v3 = normal_values32(qh, ql, sd, m)

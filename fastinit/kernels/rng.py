@@ -121,6 +121,36 @@ def xoroshiro128p_32(ah, al, bh, bl):
 
 
 @njit(inline="always")
+def four_outputs(s0, s1, lane):
+    """The next four outputs of lane ``lane``'s stream, its state ``s0[lane]``, ``s1[lane]``
+    advanced in place: the step of the 64-bit loops (two Box-Muller pairs, or two candidates of
+    two outputs each). Inlined into the lane loop, which then vectorizes across lanes."""
+    w, s, t = xoroshiro128p(s0[lane], s1[lane])
+    x, s, t = xoroshiro128p(s, t)
+    y, s, t = xoroshiro128p(s, t)
+    z, s, t = xoroshiro128p(s, t)
+    s0[lane] = s
+    s1[lane] = t
+    return w, x, y, z
+
+
+@njit(inline="always")
+def two_outputs32(h, lane):
+    """The next two outputs of lane ``lane``'s stream, as halves (xh, xl, yh, yl), its state
+    halves ``h = (s0h, s0l, s1h, s1l)`` advanced in place: the step of the 32-bit loops that take
+    two outputs a lane per step (two dependency chains). Inlined into the lane loop, which then
+    vectorizes across lanes."""
+    s0h, s0l, s1h, s1l = h
+    xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
+    yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
+    s0h[lane] = ah
+    s0l[lane] = al
+    s1h[lane] = bh
+    s1l[lane] = bl
+    return xh, xl, yh, yl
+
+
+@njit(inline="always")
 def words(x):
     """(high, low) 32-bit words of a stream output: what the 32-bit kernels use per output."""
     return hi32(x), lo32(x)

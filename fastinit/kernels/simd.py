@@ -271,6 +271,30 @@ def _function(module, name, ret, params):
     return fn if fn is not None else ir.Function(module, ir.FunctionType(ret, params), name)
 
 
+def _loop(builder, name, start, test, step):
+    """A loop built by hand, for the loops whose exit test reads what they carry (which
+    ``cgutils.for_range`` cannot express): the values ``start`` carried as phis; while
+    ``test(*values)`` (an i1 built in the loop's head), ``step(*values)`` builds the body and
+    returns the next values. Returns the values at the exit."""
+    entry = builder.block
+    head = builder.append_basic_block(f"{name}.head")
+    body = builder.append_basic_block(f"{name}.body")
+    done = builder.append_basic_block(f"{name}.done")
+    builder.branch(head)
+    builder.position_at_end(head)
+    values = [builder.phi(v.type) for v in start]
+    for phi, v in zip(values, start):
+        phi.add_incoming(v, entry)
+    builder.cbranch(test(*values), body, done)
+    builder.position_at_end(body)
+    following = step(*values)
+    for phi, v in zip(values, following):
+        phi.add_incoming(v, builder.block)
+    builder.branch(head)
+    builder.position_at_end(done)
+    return values
+
+
 def _scatter_rows(context, builder, signature, args):
     """The codegen of ``scatter_rows``: one loop, the lanes' counts in a vector register."""
     dty, _, cty, oty, nty = signature.args[:5]
@@ -300,40 +324,30 @@ def _scatter_rows(context, builder, signature, args):
                         ir.Constant(ir.IntType(64), PREFETCH_ROWS))
     lines = max(1, ROW * size // CHUNK)  # cache lines a position spans (float64: 2)
 
-    entry = builder.block
-    head = builder.append_basic_block("scatter_rows.head")
-    body = builder.append_basic_block("scatter_rows.body")
-    done = builder.append_basic_block("scatter_rows.done")
-    builder.branch(head)
-    builder.position_at_end(head)
-    q = builder.phi(ir.IntType(64))
-    counts = builder.phi(_lanes(_I32))
-    q.add_incoming(ir.Constant(ir.IntType(64), 0), entry)
-    counts.add_incoming(counts0, entry)
-    open_ = builder.icmp_signed("<", counts, limits)  # lanes with positions left
-    some = builder.icmp_unsigned("!=", builder.bitcast(open_, ir.IntType(ROW)), ir.Constant(ir.IntType(ROW), 0))
-    builder.cbranch(builder.and_(builder.icmp_signed("<", q, rows), some), body, done)
+    def test(q, counts):
+        open_ = builder.icmp_signed("<", counts, limits)  # lanes with positions left
+        some = builder.icmp_unsigned("!=", builder.bitcast(open_, ir.IntType(ROW)), ir.Constant(ir.IntType(ROW), 0))
+        return builder.and_(builder.icmp_signed("<", q, rows), some)
 
-    builder.position_at_end(body)
-    at = builder.mul(q, ir.Constant(ir.IntType(64), ROW))
-    values = builder.load(builder.bitcast(builder.gep(c, [at]), _lanes(et).as_pointer()), align=size)
-    oks = builder.load(builder.bitcast(builder.gep(o, [at]), _lanes(_I32).as_pointer()), align=4)
-    index = builder.or_(builder.shl(counts, shift), lane)  # count * ROW + lane
-    ptrs = builder.gep(base, [index], inbounds=True, source_etype=et)
-    ptrs.type = _lanes(base.type)  # a vector GEP: llvmlite types it as one pointer
-    builder.call(scatter, [values, ptrs, ir.Constant(_I32, size), open_])
-    pos = builder.add(q, ahead)
-    pos = builder.select(builder.icmp_signed("<", pos, last), pos, last)
-    for k in range(lines):
-        p = builder.gep(base, [builder.add(builder.mul(pos, ir.Constant(ir.IntType(64), ROW)),
-                                           ir.Constant(ir.IntType(64), k * CHUNK // size))])
-        builder.call(prefetch, [builder.bitcast(p, i8p), ir.Constant(_I32, 1), ir.Constant(_I32, 3),
-                                ir.Constant(_I32, 1)])
-    q.add_incoming(builder.add(q, one64), body)
-    counts.add_incoming(builder.add(counts, builder.select(open_, oks, zero)), body)
-    builder.branch(head)
+    def step(q, counts):
+        open_ = builder.icmp_signed("<", counts, limits)
+        at = builder.mul(q, ir.Constant(ir.IntType(64), ROW))
+        values = builder.load(builder.bitcast(builder.gep(c, [at]), _lanes(et).as_pointer()), align=size)
+        oks = builder.load(builder.bitcast(builder.gep(o, [at]), _lanes(_I32).as_pointer()), align=4)
+        index = builder.or_(builder.shl(counts, shift), lane)  # count * ROW + lane
+        ptrs = builder.gep(base, [index], inbounds=True, source_etype=et)
+        ptrs.type = _lanes(base.type)  # a vector GEP: llvmlite types it as one pointer
+        builder.call(scatter, [values, ptrs, ir.Constant(_I32, size), open_])
+        pos = builder.add(q, ahead)
+        pos = builder.select(builder.icmp_signed("<", pos, last), pos, last)
+        for k in range(lines):
+            p = builder.gep(base, [builder.add(builder.mul(pos, ir.Constant(ir.IntType(64), ROW)),
+                                               ir.Constant(ir.IntType(64), k * CHUNK // size))])
+            builder.call(prefetch, [builder.bitcast(p, i8p), ir.Constant(_I32, 1), ir.Constant(_I32, 3),
+                                    ir.Constant(_I32, 1)])
+        return builder.add(q, one64), builder.add(counts, builder.select(open_, oks, zero))
 
-    builder.position_at_end(done)
+    q, counts = _loop(builder, "scatter_rows", [ir.Constant(ir.IntType(64), 0), counts0], test, step)
     builder.store(counts, n, align=4)
     return q
 
@@ -409,42 +423,32 @@ def _lane_rows(context, builder, signature, args):
     least = _function(builder.module, f"llvm.vector.reduce.smin.v{ROW}i32", _I32, [_lanes(_I32)])
     need32 = builder.trunc(need, _I32)
     tiles = builder.udiv(rows, ir.Constant(_I64, ROW))
-
-    entry = builder.block
-    head = builder.append_basic_block("lane_rows.head")
-    body = builder.append_basic_block("lane_rows.body")
-    done = builder.append_basic_block("lane_rows.done")
     counts0 = builder.call(vmin, [builder.load(n, align=4), _splat(builder, need32)])  # stays at most need
-    builder.branch(head)
-    builder.position_at_end(head)
-    t = builder.phi(_I64)
-    counts = builder.phi(_lanes(_I32))
-    t.add_incoming(ir.Constant(_I64, 0), entry)
-    counts.add_incoming(counts0, entry)
-    more = builder.icmp_signed("<", builder.call(least, [counts]), need32)
-    builder.cbranch(builder.and_(builder.icmp_unsigned("<", t, tiles), more), body, done)
 
-    builder.position_at_end(body)
-    first = builder.mul(t, ir.Constant(_I64, ROW * ROW))
-    tile = [builder.load(_vector_at(builder, c, builder.add(first, ir.Constant(_I64, ROW * q)), _F32), align=4)
-            for q in range(ROW)]
-    # the lanes' new counts, summed over the tile's rows in vector registers: a count kept per
-    # lane in a scalar register took five instructions a lane (and LLVM's branches for its min)
-    got = ir.Constant(_lanes(_I32), None)
-    for row in tile:
-        got = builder.add(got, builder.zext(builder.fcmp_ordered("==", row, row), _lanes(_I32)))
-    for lane, column in enumerate(_transpose(builder, tile)):
-        kept = builder.fcmp_ordered("==", column, column)  # rejected candidates are NaN
-        have = builder.extract_element(counts, ir.Constant(_I32, lane))  # at most need
-        at = builder.add(ir.Constant(_I64, lane * LANE_STRIDE), builder.sext(have, _I64))
-        packed = builder.call(compress, [builder.bitcast(column, _lanes(_I32)), kept, ir.Constant(_lanes(_I32), None)])
-        builder.store(packed, _vector_at(builder, b, at, _I32), align=4)
-    after = builder.call(vmin, [builder.add(counts, got), _splat(builder, need32)])
-    t.add_incoming(builder.add(t, ir.Constant(_I64, 1)), body)
-    counts.add_incoming(after, body)
-    builder.branch(head)
+    def test(t, counts):
+        more = builder.icmp_signed("<", builder.call(least, [counts]), need32)
+        return builder.and_(builder.icmp_unsigned("<", t, tiles), more)
 
-    builder.position_at_end(done)
+    def step(t, counts):
+        first = builder.mul(t, ir.Constant(_I64, ROW * ROW))
+        tile = [builder.load(_vector_at(builder, c, builder.add(first, ir.Constant(_I64, ROW * q)), _F32), align=4)
+                for q in range(ROW)]
+        # the lanes' new counts, summed over the tile's rows in vector registers: a count kept per
+        # lane in a scalar register took five instructions a lane (and LLVM's branches for its min)
+        got = ir.Constant(_lanes(_I32), None)
+        for row in tile:
+            got = builder.add(got, builder.zext(builder.fcmp_ordered("==", row, row), _lanes(_I32)))
+        for lane, column in enumerate(_transpose(builder, tile)):
+            kept = builder.fcmp_ordered("==", column, column)  # rejected candidates are NaN
+            have = builder.extract_element(counts, ir.Constant(_I32, lane))  # at most need
+            at = builder.add(ir.Constant(_I64, lane * LANE_STRIDE), builder.sext(have, _I64))
+            packed = builder.call(compress, [builder.bitcast(column, _lanes(_I32)), kept,
+                                             ir.Constant(_lanes(_I32), None)])
+            builder.store(packed, _vector_at(builder, b, at, _I32), align=4)
+        after = builder.call(vmin, [builder.add(counts, got), _splat(builder, need32)])
+        return builder.add(t, ir.Constant(_I64, 1)), after
+
+    t, counts = _loop(builder, "lane_rows", [ir.Constant(_I64, 0), counts0], test, step)
     builder.store(counts, n, align=4)
     return builder.mul(t, ir.Constant(_I64, ROW))
 
@@ -504,29 +508,19 @@ def _flagged(context, builder, signature, args):
     ctpop = _function(builder.module, f"llvm.ctpop.i{ROW}", ir.IntType(ROW), [ir.IntType(ROW)])
     groups = builder.udiv(builder.add(n, ir.Constant(_I64, ROW - 1)), ir.Constant(_I64, ROW))
     iota = ir.Constant(_lanes(_I32), list(range(ROW)))
-    entry = builder.block
-    head = builder.append_basic_block("flagged.head")
-    body = builder.append_basic_block("flagged.body")
-    done = builder.append_basic_block("flagged.done")
-    builder.branch(head)
-    builder.position_at_end(head)
-    g = builder.phi(_I64)
-    m = builder.phi(_I64)
-    g.add_incoming(ir.Constant(_I64, 0), entry)
-    m.add_incoming(ir.Constant(_I64, 0), entry)
-    builder.cbranch(builder.icmp_unsigned("<", g, groups), body, done)
-    builder.position_at_end(body)
-    first = builder.mul(g, ir.Constant(_I64, ROW))
-    group = builder.load(_vector_at(builder, fp, first, _I8), align=1)
-    on = builder.icmp_unsigned("!=", group, ir.Constant(_lanes(_I8), None))
-    at = builder.add(_splat(builder, builder.trunc(first, _I32)), iota)
-    builder.store(builder.call(compress, [at, on, ir.Constant(_lanes(_I32), None)]),
-                  _vector_at(builder, ip, m, _I32), align=4)
-    got = builder.zext(builder.call(ctpop, [builder.bitcast(on, ir.IntType(ROW))]), _I64)
-    g.add_incoming(builder.add(g, ir.Constant(_I64, 1)), body)
-    m.add_incoming(builder.add(m, got), body)
-    builder.branch(head)
-    builder.position_at_end(done)
+
+    def step(g, m):
+        first = builder.mul(g, ir.Constant(_I64, ROW))
+        group = builder.load(_vector_at(builder, fp, first, _I8), align=1)
+        on = builder.icmp_unsigned("!=", group, ir.Constant(_lanes(_I8), None))
+        at = builder.add(_splat(builder, builder.trunc(first, _I32)), iota)
+        builder.store(builder.call(compress, [at, on, ir.Constant(_lanes(_I32), None)]),
+                      _vector_at(builder, ip, m, _I32), align=4)
+        got = builder.zext(builder.call(ctpop, [builder.bitcast(on, ir.IntType(ROW))]), _I64)
+        return builder.add(g, ir.Constant(_I64, 1)), builder.add(m, got)
+
+    _, m = _loop(builder, "flagged", [ir.Constant(_I64, 0)] * 2,
+                 lambda g, m: builder.icmp_unsigned("<", g, groups), step)
     return m
 
 

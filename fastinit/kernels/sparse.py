@@ -303,9 +303,8 @@ def _flag_indices(idx, bad, n):
 def _walks(dst, off, n, kt, o, rows, nz, h, dl, k1, bad, ys, idx, wy, wk):
     """The cycle walks of the block's elements that ``_mask_steps`` flagged: rare (probability
     below 2**h / (dl * 2**h) per element). Gather them (``flag_indices``), step them together
-    (vectorized, 16 at a time,
-    padded with rows that never step: a pass steps those still outside [0, rows)) until none is,
-    then zero those that landed below nz."""
+    (vectorized, 16 at a time, padded with rows that never step: a pass steps those still
+    outside [0, rows)) until none is, then zero those that landed below nz."""
     wide_vectors()
     own_function()
     mask = sub32(shl32(_u(1), h), _u(1))

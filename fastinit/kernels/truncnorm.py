@@ -42,6 +42,7 @@ lanes are written by streaming stores, each block while the next is made (``stre
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 from .bits import add, and32, fma, i31_to_f32, mul, or32, shl32, shr32, sub, to_u32, u53_to_f64
 from .blocks import (block_lanes, finish, locate, plan, put, put_range, streams, target, task_blocks, variant_of,
@@ -51,8 +52,7 @@ from .normal import normal_pair32, normal_pair64, radius_u32, uniform_open64
 from .simd import (LANE_STRIDE, aligned_head, avx512, lane_rows, lanes_out, own_function, scatter_rows,
                    stack_block_f32, stack_halves, stack_lane_buffer, stack_lanes_i32, stack_no_buffer, store_fence,
                    stream_lines, stream_out, wide_vectors)
-from .rng import (BLOCK, LANES, PAIRS, join_lanes, split_lanes, xoroshiro128p,
-                  xoroshiro128p_32)
+from .rng import BLOCK, LANES, PAIRS, four_outputs, join_lanes, split_lanes, two_outputs32
 
 NORMAL, UNIFORM, EXPONENTIAL = 0, 1, 2
 POSITIONS = 2 * PAIRS  # values each lane writes per block
@@ -164,7 +164,8 @@ def write_back(back, sent, lines):
 def _normal32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     wide_vectors()
     own_function()
-    s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
+    h = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
+    s0h, s0l, s1h, s1l = h
     split_lanes(s0, s1, s0h, s0l, s1h, s1l)
     mean, std = _f(p[0]), _f(p[1])
     vlo = _f(vmin)
@@ -172,12 +173,7 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     for r in range(cand.size // (4 * LANES)):  # two outputs a step: two dependency chains
         q = _U(4 * LANES * r)
         for lane in range(s0h.size):
-            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
-            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
-            s0h[lane] = ah
-            s0l[lane] = al
-            s1h[lane] = bh
-            s1l[lane] = bl
+            xh, xl, yh, yl = two_outputs32(h, lane)
             v0, k0, v1, k1 = normal_cands32(xh, xl, mean, std, vlo, vhi)
             v2, k2, v3, k3 = normal_cands32(yh, yl, mean, std, vlo, vhi)
             put(cand, q + _U(lane), marked(v0, k0))
@@ -194,63 +190,59 @@ def _normal32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     return sent
 
 
-def _uniform32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
-    wide_vectors()
-    own_function()
-    s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
-    split_lanes(s0, s1, s0h, s0l, s1h, s1l)
-    mean, istd, lo, m = _f(p[0]), _f(1.0 / p[1]), _f(p[5]), _f(p[7])
-    wsc = _f(p[6]) * _2M24
-    vlo = _f(vmin)
-    vhi = _f(vmax)
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
-        for lane in range(s0h.size):
-            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
-            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
-            s0h[lane] = ah
-            s0l[lane] = al
-            s1h[lane] = bh
-            s1l[lane] = bl
-            v0, k0 = uniform_cand32(xh, xl, mean, istd, lo, m, wsc, vlo, vhi)
-            v1, k1 = uniform_cand32(yh, yl, mean, istd, lo, m, wsc, vlo, vhi)
-            put(cand, q + _U(lane), marked(v0, k0))
-            put(cand, q + _U(LANES + lane), marked(v1, k1))
-            if not by_lanes(cand):
-                ok[q + _U(lane)] = k0
-                ok[q + _U(LANES + lane)] = k1
-        sent = write_back(back, sent, 2)
-    join_lanes(s0h, s0l, s1h, s1l, s0, s1)
-    return sent
+def _each_output32(params, make):
+    """The float32 candidate loop of a proposal that makes one candidate per stream output
+    (UNIFORM, EXPONENTIAL), two outputs a step: ``params(p)`` is its parameters in float32 (a
+    tuple, made once before the loop), ``make(xh, xl, q, vlo, vhi)`` one candidate and whether
+    it is kept."""
+    def loop(s0, s1, cand, ok, p, vmin, vmax, back, sent):
+        wide_vectors()
+        own_function()
+        h = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
+        s0h, s0l, s1h, s1l = h
+        split_lanes(s0, s1, s0h, s0l, s1h, s1l)
+        q = params(p)
+        vlo = _f(vmin)
+        vhi = _f(vmax)
+        for r in range(cand.size // (2 * LANES)):
+            row = _U(2 * LANES * r)
+            for lane in range(s0h.size):
+                xh, xl, yh, yl = two_outputs32(h, lane)
+                v0, k0 = make(xh, xl, q, vlo, vhi)
+                v1, k1 = make(yh, yl, q, vlo, vhi)
+                put(cand, row + _U(lane), marked(v0, k0))
+                put(cand, row + _U(LANES + lane), marked(v1, k1))
+                if not by_lanes(cand):
+                    ok[row + _U(lane)] = k0
+                    ok[row + _U(LANES + lane)] = k1
+            sent = write_back(back, sent, 2)
+        join_lanes(s0h, s0l, s1h, s1l, s0, s1)
+        return sent
+    return loop
 
 
-def _exponential32(s0, s1, cand, ok, p, vmin, vmax, back, sent):
-    wide_vectors()
-    own_function()
-    s0h, s0l, s1h, s1l = stack_halves()  # on the stack: heap arrays cost ~150 ns per batch
-    split_lanes(s0, s1, s0h, s0l, s1h, s1l)
-    mean, std, a, b, lam, ilam = _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(p[8])
-    vlo = _f(vmin)
-    vhi = _f(vmax)
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
-        for lane in range(s0h.size):
-            xh, xl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
-            yh, yl, ah, al, bh, bl = xoroshiro128p_32(ah, al, bh, bl)
-            s0h[lane] = ah
-            s0l[lane] = al
-            s1h[lane] = bh
-            s1l[lane] = bl
-            v0, k0 = exponential_cand32(xh, xl, mean, std, a, b, lam, ilam, vlo, vhi)
-            v1, k1 = exponential_cand32(yh, yl, mean, std, a, b, lam, ilam, vlo, vhi)
-            put(cand, q + _U(lane), marked(v0, k0))
-            put(cand, q + _U(LANES + lane), marked(v1, k1))
-            if not by_lanes(cand):
-                ok[q + _U(lane)] = k0
-                ok[q + _U(LANES + lane)] = k1
-        sent = write_back(back, sent, 2)
-    join_lanes(s0h, s0l, s1h, s1l, s0, s1)
-    return sent
+@njit(error_model="numpy", forceinline=True)
+def _uniform_params32(p):
+    return _f(p[0]), _f(1.0 / p[1]), _f(p[5]), _f(p[7]), _f(p[6]) * _2M24  # mean, istd, lo, m, wsc
+
+
+@njit(error_model="numpy", forceinline=True)
+def _uniform_one32(xh, xl, q, vlo, vhi):
+    return uniform_cand32(xh, xl, q[0], q[1], q[2], q[3], q[4], vlo, vhi)
+
+
+@njit(error_model="numpy", forceinline=True)
+def _exponential_params32(p):
+    return _f(p[0]), _f(p[1]), _f(p[2]), _f(p[3]), _f(p[4]), _f(p[8])  # mean, std, a, b, lam, ilam
+
+
+@njit(error_model="numpy", forceinline=True)
+def _exponential_one32(xh, xl, q, vlo, vhi):
+    return exponential_cand32(xh, xl, q[0], q[1], q[2], q[3], q[4], q[5], vlo, vhi)
+
+
+_uniform32 = _each_output32(_uniform_params32, _uniform_one32)
+_exponential32 = _each_output32(_exponential_params32, _exponential_one32)
 
 
 def _normal64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
@@ -260,12 +252,7 @@ def _normal64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
     for r in range(cand.size // (4 * LANES)):  # two pairs a step: two dependency chains
         q = _U(4 * LANES * r)
         for lane in range(s0.size):
-            x, s, t = xoroshiro128p(s0[lane], s1[lane])
-            y, s, t = xoroshiro128p(s, t)
-            x2, s, t = xoroshiro128p(s, t)
-            y2, s, t = xoroshiro128p(s, t)
-            s0[lane] = s
-            s1[lane] = t
+            x, y, x2, y2 = four_outputs(s0, s1, lane)
             v0, k0, v1, k1 = normal_cands64(x, y, mean, std, vmin, vmax)
             v2, k2, v3, k3 = normal_cands64(x2, y2, mean, std, vmin, vmax)
             cand[q + _U(lane)] = v0
@@ -278,48 +265,52 @@ def _normal64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
             ok[q + _U(3 * LANES + lane)] = k3
     return sent  # never written out by streaming stores (``streamed``)
 
-def _uniform64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
-    wide_vectors()
-    own_function()
-    mean, istd, lo, m = p[0], 1.0 / p[1], p[5], p[7]
-    wsc = p[6] * _2M53
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
-        for lane in range(s0.size):
-            x0, s, t = xoroshiro128p(s0[lane], s1[lane])
-            y0, s, t = xoroshiro128p(s, t)
-            x1, s, t = xoroshiro128p(s, t)
-            y1, s, t = xoroshiro128p(s, t)
-            s0[lane] = s
-            s1[lane] = t
-            v0, k0 = uniform_cand64(x0, y0, mean, istd, lo, m, wsc, vmin, vmax)
-            v1, k1 = uniform_cand64(x1, y1, mean, istd, lo, m, wsc, vmin, vmax)
-            cand[q + _U(lane)] = v0
-            cand[q + _U(LANES + lane)] = v1
-            ok[q + _U(lane)] = k0
-            ok[q + _U(LANES + lane)] = k1
-    return sent  # never written out by streaming stores (``streamed``)
 
-def _exponential64(s0, s1, cand, ok, p, vmin, vmax, back, sent):
-    wide_vectors()
-    own_function()
-    mean, std, a, b, lam, ilam = p[0], p[1], p[2], p[3], p[4], p[8]
-    for r in range(cand.size // (2 * LANES)):
-        q = _U(2 * LANES * r)
-        for lane in range(s0.size):
-            x0, s, t = xoroshiro128p(s0[lane], s1[lane])
-            y0, s, t = xoroshiro128p(s, t)
-            x1, s, t = xoroshiro128p(s, t)
-            y1, s, t = xoroshiro128p(s, t)
-            s0[lane] = s
-            s1[lane] = t
-            v0, k0 = exponential_cand64(x0, y0, mean, std, a, b, lam, ilam, vmin, vmax)
-            v1, k1 = exponential_cand64(x1, y1, mean, std, a, b, lam, ilam, vmin, vmax)
-            cand[q + _U(lane)] = v0
-            cand[q + _U(LANES + lane)] = v1
-            ok[q + _U(lane)] = k0
-            ok[q + _U(LANES + lane)] = k1
-    return sent  # never written out by streaming stores (``streamed``)
+def _two_outputs64(params, make):
+    """The float64 candidate loop of a proposal that makes one candidate from two stream outputs
+    (UNIFORM, EXPONENTIAL), two candidates a step: ``params(p)`` its parameters (a tuple),
+    ``make(x, y, q, vmin, vmax)`` one candidate and whether it is kept."""
+    def loop(s0, s1, cand, ok, p, vmin, vmax, back, sent):
+        wide_vectors()
+        own_function()
+        q = params(p)
+        for r in range(cand.size // (2 * LANES)):
+            row = _U(2 * LANES * r)
+            for lane in range(s0.size):
+                x0, y0, x1, y1 = four_outputs(s0, s1, lane)
+                v0, k0 = make(x0, y0, q, vmin, vmax)
+                v1, k1 = make(x1, y1, q, vmin, vmax)
+                cand[row + _U(lane)] = v0
+                cand[row + _U(LANES + lane)] = v1
+                ok[row + _U(lane)] = k0
+                ok[row + _U(LANES + lane)] = k1
+        return sent  # never written out by streaming stores (``streamed``)
+    return loop
+
+
+@njit(error_model="numpy", forceinline=True)
+def _uniform_params64(p):
+    return p[0], 1.0 / p[1], p[5], p[7], p[6] * _2M53  # mean, istd, lo, m, wsc
+
+
+@njit(error_model="numpy", forceinline=True)
+def _uniform_one64(x, y, q, vmin, vmax):
+    return uniform_cand64(x, y, q[0], q[1], q[2], q[3], q[4], vmin, vmax)
+
+
+@njit(error_model="numpy", forceinline=True)
+def _exponential_params64(p):
+    return p[0], p[1], p[2], p[3], p[4], p[8]  # mean, std, a, b, lam, ilam
+
+
+@njit(error_model="numpy", forceinline=True)
+def _exponential_one64(x, y, q, vmin, vmax):
+    return exponential_cand64(x, y, q[0], q[1], q[2], q[3], q[4], q[5], vmin, vmax)
+
+
+_uniform64 = _two_outputs64(_uniform_params64, _uniform_one64)
+_exponential64 = _two_outputs64(_exponential_params64, _exponential_one64)
+
 
 def _by_width(f32, f64):
     """A function of (s0, s1, cand, ok, p, vmin, vmax), for jitted code, running ``f64`` for
@@ -454,13 +445,12 @@ def candidates(out, rounds):
 
 @overload(candidates, inline="always")
 def _candidates(out, rounds):
-    if _lanes(out):
-        return lambda out, rounds: (np.empty((rounds + 7) // 8 * 16 * LANES, np.float32),
-                                    np.empty(0, np.uint32))
+    lanes = _lanes(out)
+    dtype = np.float32 if lanes else as_dtype(out.dtype)
 
     def impl(out, rounds):
         n = (rounds + 7) // 8 * 16 * LANES
-        return np.empty(n, out.dtype), np.empty(n, np.uint32)
+        return np.empty(n, dtype), np.empty(0 if lanes else n, np.uint32)
     return impl
 
 
