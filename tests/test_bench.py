@@ -28,14 +28,19 @@ def test_fill_rows_are_checked_on_their_own_values():
         assert r.rates()["pct_ceiling"] > 0
 
 
-def _coldstart():
+def _bench_script(name):
+    """The module of the script ``bench/<name>.py``."""
     import importlib.util
     import pathlib
-    path = pathlib.Path(__file__).resolve().parents[1] / "bench" / "coldstart.py"
-    spec = importlib.util.spec_from_file_location("coldstart", path)
+    path = pathlib.Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def _coldstart():
+    return _bench_script("coldstart")
 
 
 def test_coldstart_runs_each_case_on_an_empty_cache():
@@ -70,3 +75,31 @@ def test_coldstart_imports_fastinit_from_the_checkout_it_is_given(tmp_path):
     (fake / "__init__.py").write_text("FAKE = True\n")
     r = _coldstart().run_case("assert fi.FAKE", "float32", str(tmp_path))  # the real one has no FAKE
     assert r["wall_s"] >= 0
+
+
+def _overlap():
+    return _bench_script("overlap")
+
+
+def test_overlap_streams_exactly_what_the_fill_writes():
+    """bench/overlap.py's ``store`` part writes every element of every whole block, at every
+    alignment the fill meets (its stores without its values), and its ``gen`` part writes
+    nothing outside the scratch block."""
+    import numpy as np
+    from fastinit.kernels.rng import BLOCK
+    ov = _overlap()
+    raw = np.zeros(3 * BLOCK + 32, np.float32)
+    for shift in (0, 1, 5, 16):
+        out = raw[shift:shift + 3 * BLOCK]
+        out[:] = 0
+        ov._stream_blocks(out, 256)
+        assert (out == 1).all(), shift
+    tmp = np.zeros(BLOCK + 16, np.float32)
+    ov._generate(tmp[:BLOCK], np.uint64(1), 2)
+    assert (tmp[BLOCK:] == 0).all() and (tmp[:BLOCK] > 0).any()
+
+
+def test_overlap_prints_one_row_per_thread_count(capsys):
+    _overlap().main(["--size", str(1 << 16), "--repeats", "1"])
+    rows = [l for l in capsys.readouterr().out.splitlines() if l.strip()[:1].isdigit()]
+    assert len(rows) == 2 and rows[0].split("|")[0].strip() == "1"
