@@ -33,18 +33,18 @@ from fastinit.kernels.blocks import task_blocks
 from fastinit.kernels.constant import fill_constant
 from fastinit.kernels.rng import BLOCK, LANES
 from fastinit.kernels.simd import aligned_head, store_fence, stream_lines, stream_rest
-from fastinit.kernels.uniform import fill_uniform, uniform_unit
+from fastinit.fills import uniform_params
+from fastinit.kernels.uniform import STEPS, fill_uniform, uniform_unit
 
 _U = np.uint64
-_GROUP = 2 * LANES * 4  # the elements uniform streams a step (8 lines of float32)
-_VMAX = float(np.nextafter(np.float32(1), np.float32(0)))
+_GROUP = 2 * LANES * STEPS  # the float32 elements uniform streams at a time
 
 
 @njit(nogil=True)
-def _generate(tmp, seed, blocks):
+def _generate(tmp, seed, blocks, low, scale, vmin, vmax):
     """Make ``blocks`` uniform blocks into the one scratch block ``tmp`` (L1), writing nothing else."""
     for b in range(blocks):
-        uniform_unit(tmp, 0, seed, b, 0.0, 1.0, 0.0, _VMAX, 0, BLOCK // LANES, tmp, 0, False)
+        uniform_unit(tmp, 0, seed, b, low, scale, vmin, vmax, 0, BLOCK // LANES, tmp, 0, False)
 
 
 @njit(parallel=True, nogil=True)
@@ -90,16 +90,16 @@ def main(argv=None) -> None:
     seed = _U(1)
     gen_blocks = 4096
     threads = numba.get_num_threads()
-    uni = (seed, 0, 0.0, 1.0, 0.0, _VMAX)
+    params = uniform_params(0.0, 1.0, np.dtype(np.float32))  # low, scale, vmin, vmax
 
     numba.set_num_threads(1)
-    t1 = _median_pair({"gen": lambda: _generate(tmp, seed, gen_blocks),
+    t1 = _median_pair({"gen": lambda: _generate(tmp, seed, gen_blocks, *params),
                        "store": lambda: _stream_blocks(out, 256),
-                       "fill": lambda: fill_uniform(out, *uni)}, a.repeats)
+                       "fill": lambda: fill_uniform(out, seed, 0, *params)}, a.repeats)
     numba.set_num_threads(threads)
     tn = _median_pair({"ceiling": lambda: fill_constant(out, 0.5, stream=True),
                        "store": lambda: _stream_blocks(out, 256),
-                       "fill": lambda: fill_uniform(out, *uni)}, a.repeats)
+                       "fill": lambda: fill_uniform(out, seed, 0, *params)}, a.repeats)
 
     gen = t1["gen"] / (gen_blocks * BLOCK) * 1e9  # ns a value on one thread, in L1
     print(f"uniform float32, {n:.3g} elements; ns a value per thread (rates in M values/s)")

@@ -95,7 +95,7 @@ def test_overlap_streams_exactly_what_the_fill_writes():
         ov._stream_blocks(out, 256)
         assert (out == 1).all(), shift
     tmp = np.zeros(BLOCK + 16, np.float32)
-    ov._generate(tmp[:BLOCK], np.uint64(1), 2)
+    ov._generate(tmp[:BLOCK], np.uint64(1), 2, 0.0, 1.0, 0.0, 0.5)
     assert (tmp[BLOCK:] == 0).all() and (tmp[:BLOCK] > 0).any()
 
 

@@ -33,6 +33,9 @@ _U = np.uint64
 _f = np.float32
 _2M24 = _f(2.0**-24)
 _2M53 = 2.0**-53
+#: loop steps made between two streaming write-outs: 8 cache lines (4 positions of 16 float64
+#: lanes, or 4 steps of k of 32 float32 values)
+STEPS = 4
 _u8 = np.uint32(8)
 
 
@@ -64,15 +67,15 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1, out, at,
             sent = head
             sc = scale * _2M53
             skip_lanes(s0, s1, p0)  # one output per position
-            for c in range(p0, p1, 4):  # 8 lines a step, then written out when streaming
-                for p in range(c, min(c + 4, p1)):
+            for c in range(p0, p1, STEPS):  # 8 lines a step, then written out when streaming
+                for p in range(c, min(c + STEPS, p1)):
                     row = _U(off) + _U(LANES * p)
                     for lane in range(s0.size):
                         x, a, b = xoroshiro128p(s0[lane], s1[lane])
                         s0[lane] = a
                         s1[lane] = b
                         dst[row + _U(lane)] = uniform_value64(x, sc, low, vmin, vmax)
-                sent = stream_lines(out, at, dst, sent, _U(LANES * min(c + 4, p1)) if stream else sent)
+                sent = stream_lines(out, at, dst, sent, _U(LANES * min(c + STEPS, p1)) if stream else sent)
             stream_rest(out, at, dst, head if stream else _U(0), sent, _U(BLOCK) if stream else sent)
     else:
         def impl(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1, out, at, stream):
@@ -86,8 +89,8 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1, out, at,
             vlo = _f(vmin)
             vhi = _f(vmax)
             k0, k1 = p0 // 2, (p1 + 1) // 2
-            for c in range(k0, k1, 4):  # 8 lines (float32) a step, then written out when streaming
-                for k in range(c, min(c + 4, k1)):
+            for c in range(k0, k1, STEPS):  # 8 lines (float32) a step, then written out when streaming
+                for k in range(c, min(c + STEPS, k1)):
                     row = _U(off) + _U(2 * LANES * k)
                     for lane in range(s0h.size):
                         rh, rl, ah, al, bh, bl = xoroshiro128p_32(s0h[lane], s0l[lane], s1h[lane], s1l[lane])
@@ -97,7 +100,7 @@ def _uniform_block(dst, off, s0, s1, h, low, scale, vmin, vmax, p0, p1, out, at,
                         s1l[lane] = bl
                         put(dst, row + _U(lane), uniform_value32(rh, sc, lo, vlo, vhi))
                         put(dst, row + _U(LANES + lane), uniform_value32(rl, sc, lo, vlo, vhi))
-                sent = stream_lines(out, at, dst, sent, _U(2 * LANES * min(c + 4, k1)) if stream else sent)
+                sent = stream_lines(out, at, dst, sent, _U(2 * LANES * min(c + STEPS, k1)) if stream else sent)
             stream_rest(out, at, dst, head if stream else _U(0), sent, _U(BLOCK) if stream else sent)
     return impl
 
